@@ -1,0 +1,125 @@
+//! [`Claims`]: the verified claims of a JWT (RFC 7519 §4.1, OpenID Connect Core §2) or of an
+//! introspection response (RFC 7662 §2.2), with the user's own extra claims typed as `T`.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Claims not modelled by [`Claims`]' own fields, kept as JSON.
+pub type ExtraClaims = serde_json::Map<String, serde_json::Value>;
+
+/// Verified token claims. Registered claims are typed; everything else lands in `extra`, either as
+/// [`ExtraClaims`] (a JSON map, the default) or as the user's own `T: Deserialize`.
+///
+/// Times are seconds since the Unix epoch (`NumericDate`, RFC 7519 §2).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(bound(deserialize = "T: Deserialize<'de>", serialize = "T: Serialize"))]
+pub struct Claims<T = ExtraClaims> {
+    /// Issuer (`iss`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Subject (`sub`): the user's ID. Absent in machine-to-machine (client credentials) tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// Audience (`aud`): one string or an array, always a list here.
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub aud: Vec<String>,
+    /// Expiry (`exp`), seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<u64>,
+    /// Not before (`nbf`), seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// Issued at (`iat`), seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    /// JWT ID (`jti`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// Space-separated scopes (`scope`, RFC 8693 §4.2 / RFC 7662 §2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The client the token was issued to (`client_id`, RFC 9068 §2.2 / RFC 7662).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Authorized party (`azp`, OpenID Connect Core §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
+    /// The login's nonce (`nonce`, ID tokens only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Access-token hash (`at_hash`, ID tokens only, OpenID Connect Core §3.1.3.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+    /// Every other claim.
+    #[serde(flatten)]
+    pub extra: T,
+}
+
+impl<T> Claims<T> {
+    /// The `scope` claim split on spaces.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.as_deref().unwrap_or("").split_whitespace()
+    }
+
+    /// Whether `scope` contains this exact scope token.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes().any(|s| s == scope)
+    }
+
+    /// `exp` as a [`SystemTime`].
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.exp.map(|exp| UNIX_EPOCH + Duration::from_secs(exp))
+    }
+}
+
+/// `aud` is "a single case-sensitive string or an array of them" (RFC 7519 §4.1.3).
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+        Null(()),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+        OneOrMany::Null(()) => Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audience_string_or_array_and_extra_claims() {
+        let c: Claims = serde_json::from_value(serde_json::json!({
+            "iss": "https://i", "sub": "u1", "aud": "app", "exp": 10, "scope": "openid api:read",
+            "email": "a@b.c"
+        }))
+        .unwrap();
+        assert_eq!(c.aud, vec!["app"]);
+        assert!(c.has_scope("api:read"));
+        assert!(!c.has_scope("api"));
+        assert_eq!(c.extra["email"], "a@b.c");
+        let c: Claims = serde_json::from_value(serde_json::json!({"aud": ["a", "b"]})).unwrap();
+        assert_eq!(c.aud, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn typed_extra_claims() {
+        #[derive(Deserialize, Serialize, Debug, PartialEq)]
+        struct Mine {
+            tenant: String,
+        }
+        let c: Claims<Mine> =
+            serde_json::from_value(serde_json::json!({"sub": "u", "tenant": "t1"})).unwrap();
+        assert_eq!(c.extra.tenant, "t1");
+        assert!(c.expires_at().is_none());
+    }
+}

@@ -1,0 +1,575 @@
+//! [`ClientConfig`]: everything a [`Client`](crate::Client) needs to know about the application and
+//! its provider, validated once at [`ClientConfigBuilder::build`].
+
+use crate::types::{ClientId, ClientSecret};
+use std::time::Duration;
+use url::Url;
+
+/// Which protocol the application signs users in with (GenAuth console: "协议类型"; SDK option `protocol`).
+///
+/// It selects the endpoint family: `Oidc` uses `{app_host}/oidc/...`, `OAuth2` uses `{app_host}/oauth/...`.
+/// Token, refresh, introspection and revocation calls are only available for `Oidc` and `OAuth2`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Protocol {
+    /// OpenID Connect 1.0 (the default).
+    #[default]
+    Oidc,
+    /// OAuth 2.0 (RFC 6749) without OpenID Connect: no ID token, no nonce; GenAuth default scope `user`.
+    OAuth2,
+    /// SAML 2.0, GenAuth as the IdP: only login links (`/api/v2/saml-idp/{app_id}`) and universal logout.
+    Saml,
+    /// CAS 1.0/2.0, GenAuth as the CAS server: login links, ticket validation and CAS logout.
+    Cas,
+}
+
+impl std::str::FromStr for Protocol {
+    type Err = ConfigError;
+    /// Parses `oidc`, `oauth` (or `oauth2`), `saml` or `cas`, case-insensitively.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "oidc" => Ok(Self::Oidc),
+            "oauth" | "oauth2" => Ok(Self::OAuth2),
+            "saml" | "saml2" => Ok(Self::Saml),
+            "cas" => Ok(Self::Cas),
+            _ => Err(ConfigError::Invalid {
+                field: "protocol",
+                reason: format!("`{s}` is not one of oidc, oauth, saml, cas"),
+            }),
+        }
+    }
+}
+
+/// How the client authenticates to the token, introspection and revocation endpoints
+/// (RFC 6749 §2.3.1; OpenID Connect Core §9; names from RFC 7591 `token_endpoint_auth_method`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClientAuthMethod {
+    /// `client_id` and `client_secret` in the form body (the default of every GenAuth SDK).
+    #[default]
+    ClientSecretPost,
+    /// `Authorization: Basic base64(client_id:client_secret)` (RFC 6749 §2.3.1; the raw strings, not
+    /// form-encoded first, as GenAuth expects).
+    ClientSecretBasic,
+    /// A public client: `client_id` only, no secret (use PKCE).
+    None,
+}
+
+impl ClientAuthMethod {
+    /// The RFC 7591 name: `client_secret_post`, `client_secret_basic` or `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretPost => "client_secret_post",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::None => "none",
+        }
+    }
+}
+
+impl std::str::FromStr for ClientAuthMethod {
+    type Err = ConfigError;
+    /// Parses the RFC 7591 names `client_secret_post`, `client_secret_basic` and `none`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "client_secret_post" => Ok(Self::ClientSecretPost),
+            "client_secret_basic" => Ok(Self::ClientSecretBasic),
+            "none" => Ok(Self::None),
+            _ => Err(ConfigError::Invalid {
+                field: "client auth method",
+                reason: format!(
+                    "`{s}` is not one of client_secret_post, client_secret_basic, none"
+                ),
+            }),
+        }
+    }
+}
+
+/// Where the provider's endpoints come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProviderSource {
+    /// A GenAuth application host such as `https://example.genauth.ai`: endpoints are derived from it
+    /// (`{host}/oidc/auth`, `{host}/oidc/token`, ...) without a network call, and the GenAuth-only calls
+    /// (CAS, SAML, legacy `validate_token`, universal logout) are available.
+    AppHost(Url),
+    /// Any OpenID Provider's issuer URL: endpoints come from OpenID Connect Discovery
+    /// (`{issuer}/.well-known/openid-configuration`) via [`Client::discover`](crate::Client::discover).
+    Issuer(Url),
+}
+
+/// The validated configuration of a [`Client`](crate::Client). Build it with [`ClientConfig::builder`].
+///
+/// `Debug` never prints the app secret.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub(crate) client_id: ClientId,
+    pub(crate) client_secret: Option<ClientSecret>,
+    pub(crate) provider: ProviderSource,
+    pub(crate) redirect_uri: Option<Url>,
+    pub(crate) logout_redirect_uri: Option<Url>,
+    pub(crate) protocol: Protocol,
+    pub(crate) scope: String,
+    pub(crate) token_auth_method: ClientAuthMethod,
+    pub(crate) introspection_auth_method: ClientAuthMethod,
+    pub(crate) revocation_auth_method: ClientAuthMethod,
+    pub(crate) http_timeout: Duration,
+    pub(crate) leeway: Duration,
+    pub(crate) static_jwks: Option<jsonwebtoken::jwk::JwkSet>,
+    pub(crate) cas_base_url: Option<Url>,
+    pub(crate) extra_authorization_params: Vec<(String, String)>,
+    pub(crate) allow_hs256_id_tokens: bool,
+}
+
+impl ClientConfig {
+    /// Starts a builder for the application with this client ID (GenAuth "App ID").
+    #[must_use]
+    pub fn builder(client_id: impl Into<String>) -> ClientConfigBuilder {
+        ClientConfigBuilder::new(client_id.into())
+    }
+    /// The application's client ID.
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+    /// The application's secret, if it is a confidential client.
+    pub fn client_secret(&self) -> Option<&ClientSecret> {
+        self.client_secret.as_ref()
+    }
+    /// Where the provider's endpoints come from.
+    pub fn provider(&self) -> &ProviderSource {
+        &self.provider
+    }
+    /// The GenAuth app host, when configured with one.
+    pub fn app_host(&self) -> Option<&Url> {
+        match &self.provider {
+            ProviderSource::AppHost(host) => Some(host),
+            ProviderSource::Issuer(_) => None,
+        }
+    }
+    /// The default `redirect_uri` (the application's callback URL).
+    pub fn redirect_uri(&self) -> Option<&Url> {
+        self.redirect_uri.as_ref()
+    }
+    /// The default `post_logout_redirect_uri`.
+    pub fn logout_redirect_uri(&self) -> Option<&Url> {
+        self.logout_redirect_uri.as_ref()
+    }
+    /// The protocol users sign in with.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+    /// The space-separated scope requested at login.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+    /// Client authentication at the token endpoint.
+    pub fn token_auth_method(&self) -> ClientAuthMethod {
+        self.token_auth_method
+    }
+    /// Client authentication at the introspection endpoint.
+    pub fn introspection_auth_method(&self) -> ClientAuthMethod {
+        self.introspection_auth_method
+    }
+    /// Client authentication at the revocation endpoint.
+    pub fn revocation_auth_method(&self) -> ClientAuthMethod {
+        self.revocation_auth_method
+    }
+    /// Timeout of each HTTP call to the provider.
+    pub fn http_timeout(&self) -> Duration {
+        self.http_timeout
+    }
+    /// Clock skew tolerated when checking `exp`, `nbf` and `iat`.
+    pub fn leeway(&self) -> Duration {
+        self.leeway
+    }
+    /// The static JWKS (SDK option `serverJWKS`), used instead of downloading keys.
+    pub fn static_jwks(&self) -> Option<&jsonwebtoken::jwk::JwkSet> {
+        self.static_jwks.as_ref()
+    }
+    /// Extra query parameters added to every authorization URL (e.g. RFC 8707 `resource`).
+    pub fn extra_authorization_params(&self) -> &[(String, String)] {
+        &self.extra_authorization_params
+    }
+    /// Whether HS256 ID tokens signed with the app secret are accepted.
+    pub fn allows_hs256_id_tokens(&self) -> bool {
+        self.allow_hs256_id_tokens
+    }
+    /// The CAS server base URL: the configured one, or `{app_host}/cas-idp/{app_id}`.
+    pub fn cas_base_url(&self) -> Option<Url> {
+        if let Some(url) = &self.cas_base_url {
+            return Some(url.clone());
+        }
+        let host = self.app_host()?;
+        join_path(host, &format!("cas-idp/{}", self.client_id)).ok()
+    }
+}
+
+/// Builder of [`ClientConfig`]: plain setters, every check at [`build`](Self::build).
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ClientConfigBuilder {
+    client_id: String,
+    client_secret: Option<ClientSecret>,
+    app_host: Option<String>,
+    issuer: Option<String>,
+    redirect_uri: Option<String>,
+    logout_redirect_uri: Option<String>,
+    protocol: Protocol,
+    scope: Option<String>,
+    token_auth_method: ClientAuthMethod,
+    introspection_auth_method: ClientAuthMethod,
+    revocation_auth_method: ClientAuthMethod,
+    http_timeout: Duration,
+    leeway: Duration,
+    static_jwks: Option<jsonwebtoken::jwk::JwkSet>,
+    cas_base_url: Option<String>,
+    extra_authorization_params: Vec<(String, String)>,
+    allow_hs256_id_tokens: bool,
+}
+
+impl ClientConfigBuilder {
+    fn new(client_id: String) -> Self {
+        Self {
+            client_id,
+            client_secret: None,
+            app_host: None,
+            issuer: None,
+            redirect_uri: None,
+            logout_redirect_uri: None,
+            protocol: Protocol::default(),
+            scope: None,
+            token_auth_method: ClientAuthMethod::default(),
+            introspection_auth_method: ClientAuthMethod::default(),
+            revocation_auth_method: ClientAuthMethod::default(),
+            http_timeout: Duration::from_secs(10),
+            leeway: Duration::from_secs(60),
+            static_jwks: None,
+            cas_base_url: None,
+            extra_authorization_params: Vec::new(),
+            allow_hs256_id_tokens: false,
+        }
+    }
+
+    /// The app secret (`client_secret`). Required unless every client auth method is `None`.
+    pub fn client_secret(mut self, secret: impl Into<ClientSecret>) -> Self {
+        self.client_secret = Some(secret.into());
+        self
+    }
+    /// A GenAuth application host, e.g. `https://example.genauth.ai` (scheme optional: `https://` is
+    /// assumed; a path is dropped). Endpoints are derived from it without a network call.
+    pub fn app_host(mut self, host: impl Into<String>) -> Self {
+        self.app_host = Some(host.into());
+        self
+    }
+    /// Any OpenID Provider's issuer URL, for [`Client::discover`](crate::Client::discover).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+    /// The default `redirect_uri` (the application's callback URL, registered at the provider).
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uri = Some(uri.into());
+        self
+    }
+    /// The default `post_logout_redirect_uri` / logout `redirect_uri`.
+    pub fn logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.logout_redirect_uri = Some(uri.into());
+        self
+    }
+    /// The sign-in protocol (default [`Protocol::Oidc`]).
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = protocol;
+        self
+    }
+    /// The space-separated scope (default `openid profile` for OIDC, `user` for OAuth 2.0). For OIDC it must
+    /// contain `openid`; add `offline_access` to get refresh tokens.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+    /// Client authentication at the token endpoint (default `client_secret_post`).
+    pub fn token_auth_method(mut self, method: ClientAuthMethod) -> Self {
+        self.token_auth_method = method;
+        self
+    }
+    /// Client authentication at the introspection endpoint (default `client_secret_post`).
+    pub fn introspection_auth_method(mut self, method: ClientAuthMethod) -> Self {
+        self.introspection_auth_method = method;
+        self
+    }
+    /// Client authentication at the revocation endpoint (default `client_secret_post`).
+    pub fn revocation_auth_method(mut self, method: ClientAuthMethod) -> Self {
+        self.revocation_auth_method = method;
+        self
+    }
+    /// One client authentication method for the token, introspection and revocation endpoints.
+    pub fn auth_method(self, method: ClientAuthMethod) -> Self {
+        self.token_auth_method(method)
+            .introspection_auth_method(method)
+            .revocation_auth_method(method)
+    }
+    /// Timeout of each HTTP call to the provider (default 10 s).
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = timeout;
+        self
+    }
+    /// Clock skew tolerated for `exp`, `nbf` and `iat` (default 60 s).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+    /// A fixed JWKS (SDK option `serverJWKS`): keys are never downloaded.
+    pub fn static_jwks(mut self, jwks: jsonwebtoken::jwk::JwkSet) -> Self {
+        self.static_jwks = Some(jwks);
+        self
+    }
+    /// The CAS server base URL (default `{app_host}/cas-idp/{app_id}`).
+    pub fn cas_base_url(mut self, url: impl Into<String>) -> Self {
+        self.cas_base_url = Some(url.into());
+        self
+    }
+    /// Adds a query parameter to every authorization URL, e.g. `("resource", "https://api.example.com")`
+    /// (RFC 8707). Protocol parameters this crate sets itself cannot be overridden this way.
+    pub fn authorization_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_authorization_params
+            .push((name.into(), value.into()));
+        self
+    }
+    /// Accepts HS256 ID tokens signed with the app secret (a GenAuth per-app setting). Off by default:
+    /// only asymmetric algorithms from the JWKS are accepted.
+    pub fn allow_hs256_id_tokens(mut self, allow: bool) -> Self {
+        self.allow_hs256_id_tokens = allow;
+        self
+    }
+
+    /// Validates and builds the configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when the client ID is empty; neither or both of `app_host` and `issuer` are set;
+    /// a URL does not parse or is not `http(s)`; a secret-based auth method (or HS256) is configured
+    /// without a secret; an OIDC scope lacks `openid`; a timeout is zero.
+    pub fn build(self) -> Result<ClientConfig, ConfigError> {
+        if self.client_id.trim().is_empty() {
+            return Err(ConfigError::Missing("client_id (app id)"));
+        }
+        let provider = match (self.app_host, self.issuer) {
+            (Some(host), None) => ProviderSource::AppHost(parse_app_host(&host)?),
+            (None, Some(issuer)) => ProviderSource::Issuer(parse_http_url("issuer", &issuer)?),
+            (None, None) => return Err(ConfigError::Missing("app_host or issuer")),
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    field: "issuer",
+                    reason: "set either app_host (GenAuth) or issuer (discovery), not both".into(),
+                });
+            }
+        };
+        let secret_needed = [
+            ("token_auth_method", self.token_auth_method),
+            ("introspection_auth_method", self.introspection_auth_method),
+            ("revocation_auth_method", self.revocation_auth_method),
+        ];
+        let has_secret = self
+            .client_secret
+            .as_ref()
+            .is_some_and(|s| !s.secret().is_empty());
+        if !has_secret {
+            if let Some((field, method)) = secret_needed
+                .iter()
+                .find(|(_, m)| *m != ClientAuthMethod::None)
+            {
+                return Err(ConfigError::Invalid {
+                    field,
+                    reason: format!(
+                        "`{}` needs a client secret; set one or use `none` (public client)",
+                        method.as_str()
+                    ),
+                });
+            }
+            if self.allow_hs256_id_tokens {
+                return Err(ConfigError::Invalid {
+                    field: "allow_hs256_id_tokens",
+                    reason: "HS256 ID tokens are verified with the client secret, which is not set"
+                        .into(),
+                });
+            }
+        }
+        let scope = match self.scope {
+            Some(scope) => scope.split_whitespace().collect::<Vec<_>>().join(" "),
+            None => match self.protocol {
+                Protocol::OAuth2 => "user".to_owned(),
+                _ => "openid profile".to_owned(),
+            },
+        };
+        if self.protocol == Protocol::Oidc && !scope.split(' ').any(|s| s == "openid") {
+            return Err(ConfigError::Invalid {
+                field: "scope",
+                reason: format!("an OpenID Connect scope must contain `openid` (got `{scope}`)"),
+            });
+        }
+        if self.http_timeout.is_zero() {
+            return Err(ConfigError::Invalid {
+                field: "http_timeout",
+                reason: "must be greater than zero".into(),
+            });
+        }
+        let opt_url = |field: &'static str, v: Option<String>| {
+            v.map(|s| parse_http_url(field, &s)).transpose()
+        };
+        Ok(ClientConfig {
+            client_id: ClientId::new(self.client_id),
+            client_secret: self.client_secret.filter(|s| !s.secret().is_empty()),
+            provider,
+            redirect_uri: opt_url("redirect_uri", self.redirect_uri)?,
+            logout_redirect_uri: opt_url("logout_redirect_uri", self.logout_redirect_uri)?,
+            protocol: self.protocol,
+            scope,
+            token_auth_method: self.token_auth_method,
+            introspection_auth_method: self.introspection_auth_method,
+            revocation_auth_method: self.revocation_auth_method,
+            http_timeout: self.http_timeout,
+            leeway: self.leeway,
+            static_jwks: self.static_jwks,
+            cas_base_url: opt_url("cas_base_url", self.cas_base_url)?,
+            extra_authorization_params: self.extra_authorization_params,
+            allow_hs256_id_tokens: self.allow_hs256_id_tokens,
+        })
+    }
+}
+
+/// A configuration that cannot work, caught at [`ClientConfigBuilder::build`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required setting is missing.
+    #[error("missing configuration: {0}")]
+    Missing(&'static str),
+    /// A setting has an unusable value.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The setting's name.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+fn parse_http_url(field: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| ConfigError::Invalid {
+        field,
+        reason: format!("`{value}` is not a URL: {e}"),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::Invalid {
+            field,
+            reason: format!("`{value}` must be an http(s) URL with a host"),
+        });
+    }
+    Ok(url)
+}
+
+/// Canonicalises a GenAuth host the way the v3 SDK does: `https://` when no scheme, keep the port,
+/// drop any path, query and fragment.
+fn parse_app_host(value: &str) -> Result<Url, ConfigError> {
+    let with_scheme = if value.contains("://") {
+        value.to_owned()
+    } else {
+        format!("https://{value}")
+    };
+    let mut url = parse_http_url("app_host", &with_scheme)?;
+    url.set_path("");
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// Appends `path` (no leading slash) to `base`, keeping `base`'s own path (`{base}/{path}`).
+pub(crate) fn join_path(base: &Url, path: &str) -> Result<Url, url::ParseError> {
+    let mut s = base.as_str().trim_end_matches('/').to_owned();
+    s.push('/');
+    s.push_str(path.trim_start_matches('/'));
+    Url::parse(&s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> ClientConfigBuilder {
+        ClientConfig::builder("app1")
+            .client_secret("s3cret")
+            .app_host("example.genauth.ai/ignored/path")
+    }
+
+    #[test]
+    fn defaults() {
+        let c = base().build().unwrap();
+        assert_eq!(c.app_host().unwrap().as_str(), "https://example.genauth.ai/");
+        assert_eq!(c.scope(), "openid profile");
+        assert_eq!(c.token_auth_method(), ClientAuthMethod::ClientSecretPost);
+        assert_eq!(c.http_timeout(), Duration::from_secs(10));
+        assert_eq!(c.leeway(), Duration::from_secs(60));
+        assert_eq!(
+            c.cas_base_url().unwrap().as_str(),
+            "https://example.genauth.ai/cas-idp/app1"
+        );
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn localhost_host_keeps_scheme_and_port() {
+        let c = ClientConfig::builder("a")
+            .client_secret("s")
+            .app_host("http://localhost:3000/")
+            .build()
+            .unwrap();
+        assert_eq!(c.app_host().unwrap().as_str(), "http://localhost:3000/");
+    }
+
+    #[test]
+    fn oauth_default_scope_is_user() {
+        let c = base().protocol(Protocol::OAuth2).build().unwrap();
+        assert_eq!(c.scope(), "user");
+    }
+
+    #[test]
+    fn rejects_bad_configs() {
+        assert!(matches!(
+            ClientConfig::builder("").app_host("h").build(),
+            Err(ConfigError::Missing(_))
+        ));
+        assert!(matches!(
+            ClientConfig::builder("a").client_secret("s").build(),
+            Err(ConfigError::Missing(_))
+        ));
+        let no_secret = ClientConfig::builder("a").app_host("h").build();
+        assert!(matches!(no_secret, Err(ConfigError::Invalid { field: "token_auth_method", .. })));
+        assert!(ClientConfig::builder("a")
+            .app_host("h")
+            .auth_method(ClientAuthMethod::None)
+            .build()
+            .is_ok());
+        assert!(matches!(
+            base().scope("profile email").build(),
+            Err(ConfigError::Invalid { field: "scope", .. })
+        ));
+        assert!(matches!(
+            base().redirect_uri("not a url").build(),
+            Err(ConfigError::Invalid { field: "redirect_uri", .. })
+        ));
+        assert!(matches!(
+            base().issuer("https://x").build(),
+            Err(ConfigError::Invalid { field: "issuer", .. })
+        ));
+        assert!(matches!(
+            base().http_timeout(Duration::ZERO).build(),
+            Err(ConfigError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn parses_names() {
+        assert_eq!("OAUTH".parse::<Protocol>().unwrap(), Protocol::OAuth2);
+        assert!("ldap".parse::<Protocol>().is_err());
+        assert_eq!(
+            "client_secret_basic".parse::<ClientAuthMethod>().unwrap(),
+            ClientAuthMethod::ClientSecretBasic
+        );
+        assert!("private_key_jwt".parse::<ClientAuthMethod>().is_err());
+    }
+}

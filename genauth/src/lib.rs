@@ -1,0 +1,36 @@
+//! # genauth
+//!
+//! Sign users in with [GenAuth](https://www.genauth.ai) (formerly Authing) or any OpenID Provider,
+//! and verify their tokens, from any Rust web framework.
+//!
+//! - [`Client`]: every call of the GenAuth SDKs' standard-protocol modules (OIDC, OAuth 2.0, SAML, CAS):
+//!   authorization URLs with PKCE, code exchange, refresh, client credentials, userinfo, introspection,
+//!   online validation, revocation, logout URLs, CAS ticket validation.
+//! - Local verification of ID tokens and JWT access tokens against the provider's JWKS, with caches
+//!   that keep the network off the per-request path.
+//! - Framework-agnostic pieces the adapters (`genauth-axum`, `genauth-actix`) share: sealed cookie
+//!   sessions, the login callback state machine, RFC 6750 bearer challenges.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+#![warn(missing_docs)]
+
+pub mod claims;
+mod client;
+pub mod config;
+mod error;
+mod http;
+pub mod jwks;
+pub mod jwt;
+pub mod provider;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod types;
+pub mod validator;
+
+pub use claims::{Claims, ExtraClaims};
+pub use client::Client;
+pub use config::{ClientAuthMethod, ClientConfig, ClientConfigBuilder, ConfigError, Protocol};
+pub use error::Error;
+pub use provider::ProviderMetadata;
+pub use types::{AccessToken, ClientId, ClientSecret, CodeVerifier, CsrfState, IdToken, Nonce, RefreshToken};
+pub use validator::ValidationError;
