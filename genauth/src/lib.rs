@@ -14,14 +14,20 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
 
+pub mod authorize;
+pub mod bearer;
 pub mod claims;
 mod client;
 pub mod config;
 mod error;
 mod http;
+pub mod introspection;
 pub mod jwks;
 pub mod jwt;
+pub mod login;
+pub mod pkce;
 pub mod provider;
+pub mod session;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod types;
