@@ -11,7 +11,7 @@ pub type ExtraClaims = serde_json::Map<String, serde_json::Value>;
 /// [`ExtraClaims`] (a JSON map, the default) or as the user's own `T: Deserialize`.
 ///
 /// Times are seconds since the Unix epoch (`NumericDate`, RFC 7519 §2).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(bound(deserialize = "T: Deserialize<'de>", serialize = "T: Serialize"))]
 pub struct Claims<T = ExtraClaims> {
     /// Issuer (`iss`).
@@ -28,13 +28,25 @@ pub struct Claims<T = ExtraClaims> {
     )]
     pub aud: Vec<String>,
     /// Expiry (`exp`), seconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "numeric_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exp: Option<u64>,
     /// Not before (`nbf`), seconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "numeric_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nbf: Option<u64>,
     /// Issued at (`iat`), seconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "numeric_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub iat: Option<u64>,
     /// JWT ID (`jti`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,6 +88,24 @@ impl<T> Claims<T> {
     }
 }
 
+/// A `NumericDate` (RFC 7519 §2): seconds since the epoch, "possibly with fractional seconds".
+/// Fractions are dropped; negative values and non-numbers are refused.
+fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    use serde::de::Error as _;
+    match Option::<serde_json::Number>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) => match (n.as_u64(), n.as_f64()) {
+            (Some(secs), _) => Ok(Some(secs)),
+            (None, Some(f)) if f.is_finite() && f >= 0.0 && f < u64::MAX as f64 => {
+                Ok(Some(f as u64))
+            }
+            _ => Err(D::Error::custom(format!(
+                "a NumericDate must be a non-negative number of seconds, got {n}"
+            ))),
+        },
+    }
+}
+
 /// `aud` is "a single case-sensitive string or an array of them" (RFC 7519 §4.1.3).
 fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
@@ -109,6 +139,16 @@ mod tests {
         assert_eq!(c.extra["email"], "a@b.c");
         let c: Claims = serde_json::from_value(serde_json::json!({"aud": ["a", "b"]})).unwrap();
         assert_eq!(c.aud, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn numeric_dates_accept_fractions_and_refuse_negatives() {
+        let c: Claims =
+            serde_json::from_value(serde_json::json!({"exp": 10.9, "iat": 5, "nbf": null}))
+                .unwrap();
+        assert_eq!((c.exp, c.iat, c.nbf), (Some(10), Some(5), None));
+        assert!(serde_json::from_value::<Claims>(serde_json::json!({"exp": -1})).is_err());
+        assert!(serde_json::from_value::<Claims>(serde_json::json!({"exp": "10"})).is_err());
     }
 
     #[test]

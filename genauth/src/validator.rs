@@ -1,18 +1,605 @@
-//! Token validation: the [`TokenValidator`] trait the adapters' bearer layers call, and
-//! [`ValidationError`].
+//! Token validation for APIs: the [`TokenValidator`] trait the adapters' bearer layers call, its two
+//! implementations ([`JwksValidator`] for JWT access tokens, [`IntrospectionValidator`] for opaque
+//! tokens, RFC 7662), and [`ValidationError`].
+//!
+//! Both validators keep a bounded cache keyed by the SHA-256 of the token, so the per-request path
+//! makes no network call and, for a token seen before, no signature check. A cached entry never
+//! outlives the token's `exp`.
+//!
+//! Any closure `Fn(String) -> impl Future<Output = Result<Claims, ValidationError>>` is a validator
+//! too:
+//!
+//! ```
+//! use genauth::validator::{TokenValidator, ValidationError};
+//! use genauth::Claims;
+//!
+//! let validator = |token: String| async move {
+//!     if token == "let-me-in" {
+//!         Ok(Claims { sub: Some("alice".into()), ..Default::default() })
+//!     } else {
+//!         Err(ValidationError::Rejected("unknown token".into()))
+//!     }
+//! };
+//! # async fn check(v: impl TokenValidator) { let _ = v.validate("let-me-in").await; }
+//! # let _ = check(validator);
+//! ```
 
-/// Why a token was not accepted. (Initial version; owned by the token-verification work.)
+use crate::claims::{Claims, ExtraClaims};
+use crate::jwt::JwtVerifier;
+use crate::types::sha256;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Default number of tokens a validator's cache holds.
+pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
+
+/// Longest piece of a token (a `kid`, an `alg`, an issuer) quoted in an error message, in characters.
+const MAX_QUOTED_CHARS: usize = 64;
+
+/// Why a token was not accepted.
+///
+/// Messages say what was wrong in words a user can act on and never contain the token. Use
+/// [`status_code`](Self::status_code) and [`bearer_error_code`](Self::bearer_error_code) to answer an
+/// HTTP request: 401 `invalid_token` for a bad token (RFC 6750 §3.1), 503 when the token could not be
+/// checked because the provider (its JWKS or introspection endpoint) is unavailable.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ValidationError {
-    /// The token is not a well-formed JWT.
+    /// The token is not a JWS in compact serialization (three base64url parts, RFC 7515 §7.1), or
+    /// its header is not a JSON object (RFC 7515 §4).
     #[error("malformed token: {0}")]
     Malformed(String),
+
+    /// The signature is valid but the claims are not a JSON object of the expected shape (RFC 7519
+    /// §7.2), e.g. a required field of the caller's claims type is missing or `exp` is not a number.
+    #[error("token claims do not have the expected shape: {0}")]
+    InvalidClaims(String),
+
+    /// The header's `alg` is not on this verifier's allow-list (`none` never is; HS256 only with the
+    /// app secret). RFC 8725 §3.1.
+    #[error(
+        "token algorithm `{alg}` is not accepted; the allowed algorithms are pinned by the verifier's configuration"
+    )]
+    AlgorithmNotAllowed {
+        /// The header's `alg`, as sent (cut to 64 characters).
+        alg: String,
+    },
+
+    /// The header's `typ` is not the one this verifier requires (RFC 7515 §4.1.9, RFC 9068 §4).
+    #[error("token type `{found}` is not the expected `{expected}`")]
+    InvalidTokenType {
+        /// The required `typ`.
+        expected: String,
+        /// The header's `typ` (empty when absent; cut to 64 characters).
+        found: String,
+    },
+
+    /// The header lists critical extensions (`crit`), which this verifier does not implement
+    /// (RFC 7515 §4.1.11).
+    #[error("token header has critical extensions (`crit`) this verifier does not understand")]
+    UnsupportedCriticalHeader,
+
+    /// No key in the provider's JWKS has the header's `kid`, even after a fresh download (or none of
+    /// the right type when the token has no `kid`). The token was signed by an unknown or retired key.
+    #[error("{}", unknown_key_message(.kid))]
+    UnknownKey {
+        /// The header's `kid` (cut to 64 characters), if any.
+        kid: Option<String>,
+    },
+
+    /// The token has no `kid` and the JWKS holds several keys that could verify it.
+    #[error(
+        "token has no `kid` and the provider's JWKS holds {candidates} keys for `{alg:?}`: cannot choose one"
+    )]
+    AmbiguousKey {
+        /// The token's algorithm.
+        alg: jsonwebtoken::Algorithm,
+        /// How many keys fit.
+        candidates: usize,
+    },
+
+    /// The JWKS key named by `kid` cannot verify this algorithm: its `alg` differs from the header's,
+    /// or its type or curve does not fit the algorithm (RFC 7517 §4.4, RFC 7518 §3.1).
+    #[error("JWKS key `{kid}` cannot verify a `{alg:?}` token: {reason}")]
+    KeyMismatch {
+        /// The key's `kid`.
+        kid: String,
+        /// The token's algorithm.
+        alg: jsonwebtoken::Algorithm,
+        /// Why the key does not fit.
+        reason: &'static str,
+    },
+
+    /// The signature does not verify with the selected key (RFC 7515 §5.2).
+    #[error("token signature is invalid")]
+    InvalidSignature,
+
+    /// A claim this kind of token must carry is absent (`exp`, `iss`, `aud`; for ID tokens also
+    /// `sub`, `iat`, and `nonce` when one was sent; `azp` when there are several audiences).
+    #[error("token lacks the required `{0}` claim")]
+    MissingClaim(&'static str),
+
+    /// `iss` is not exactly the expected issuer (RFC 7519 §4.1.1, OpenID Connect Core §3.1.3.7 step 2).
+    #[error("token issuer `{found}` is not the expected `{expected}`")]
+    InvalidIssuer {
+        /// The configured issuer.
+        expected: String,
+        /// The token's `iss` (cut to 64 characters).
+        found: String,
+    },
+
+    /// `aud` contains none of the expected audiences (RFC 7519 §4.1.3, RFC 9068 §4, OpenID Connect
+    /// Core §3.1.3.7 step 3).
+    #[error("token audience does not include {}", expected_audiences(.expected))]
+    InvalidAudience {
+        /// The audiences accepted.
+        expected: Vec<String>,
+    },
+
+    /// The token expired: `exp` (plus the leeway) is past (RFC 7519 §4.1.4). Get a new token.
+    #[error("token expired at {expired_at} (Unix time, seconds)")]
+    Expired {
+        /// The token's `exp`, seconds since the Unix epoch.
+        expired_at: u64,
+    },
+
+    /// The token is not valid yet: `nbf` is in the future beyond the leeway (RFC 7519 §4.1.5).
+    #[error("token is not valid before {not_before} (Unix time, seconds); check the clocks")]
+    NotYetValid {
+        /// The token's `nbf`, seconds since the Unix epoch.
+        not_before: u64,
+    },
+
+    /// `iat` is in the future beyond the leeway (RFC 7519 §4.1.6): a clock is wrong.
+    #[error("token issue time {issued_at} (Unix time, seconds) is in the future; check the clocks")]
+    IssuedInFuture {
+        /// The token's `iat`, seconds since the Unix epoch.
+        issued_at: u64,
+    },
+
+    /// The ID token's `nonce` differs from the login's (OpenID Connect Core §3.1.3.7 step 11): a
+    /// replayed or mixed-up login. Start the login again.
+    #[error("ID token nonce does not match the nonce of this login")]
+    NonceMismatch,
+
+    /// The ID token's `at_hash` does not match the access token it came with (OpenID Connect Core
+    /// §3.1.3.8).
+    #[error("ID token `at_hash` does not match the access token")]
+    AccessTokenHashMismatch,
+
+    /// The ID token's `azp` (authorized party) is not this client (OpenID Connect Core §3.1.3.7 step 5).
+    #[error("ID token was issued to another client (`azp` is not this client's ID)")]
+    InvalidAuthorizedParty,
+
+    /// The provider says the token is not active: revoked, expired or unknown (RFC 7662 §2.2).
+    #[error("token is not active (revoked, expired or unknown to the provider)")]
+    Inactive,
+
+    /// A custom validator rejected the token, for the reason given.
+    #[error("token rejected: {0}")]
+    Rejected(String),
+
+    /// A JWKS holds no key this crate can verify with (RSA, EC P-256/P-384 or Ed25519, `use` = `sig`).
+    #[error(
+        "the JWKS holds no usable signing key (RSA, EC P-256/P-384 or Ed25519 keys with `use` = `sig`)"
+    )]
+    NoUsableKeys,
+
+    /// The provider's signing keys have never been downloaded and the JWKS endpoint is unavailable,
+    /// so no token can be checked yet. Retry later.
+    #[error("signing keys unavailable: the provider's JWKS could not be downloaded")]
+    KeysUnavailable(#[source] Arc<crate::Error>),
+
+    /// The introspection endpoint could not be asked (unreachable, or an unusable answer), so the
+    /// token could not be checked. Retry later.
+    #[error("token could not be introspected: the provider is unavailable")]
+    ProviderUnavailable(#[source] Box<crate::Error>),
+}
+
+fn unknown_key_message(kid: &Option<String>) -> String {
+    match kid {
+        Some(kid) => format!(
+            "no key with kid `{kid}` in the provider's JWKS: the token was signed by an unknown or retired key"
+        ),
+        None => {
+            "token has no `kid` and no key in the provider's JWKS fits its algorithm".to_owned()
+        }
+    }
+}
+
+fn expected_audiences(expected: &[String]) -> String {
+    let quoted: Vec<String> = expected.iter().map(|a| format!("`{a}`")).collect();
+    match quoted.len() {
+        0 => "the expected audience".to_owned(),
+        1 => quoted.concat(),
+        _ => format!("any of {}", quoted.join(", ")),
+    }
+}
+
+/// Cuts a value taken from a token to [`MAX_QUOTED_CHARS`] for an error message.
+pub(crate) fn quote(value: &str) -> String {
+    match value.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((end, _)) => format!("{}…", value.get(..end).unwrap_or_default()),
+        None => value.to_owned(),
+    }
 }
 
 impl ValidationError {
-    /// HTTP status for this failure: 401, or 503 when keys or the provider are unavailable.
+    /// The HTTP status for this failure: 503 when the token could not be checked because keys or the
+    /// provider are unavailable ([`NoUsableKeys`](Self::NoUsableKeys),
+    /// [`KeysUnavailable`](Self::KeysUnavailable), [`ProviderUnavailable`](Self::ProviderUnavailable)),
+    /// 401 for every problem with the token itself.
+    ///
+    /// Provider failures are all 503, whatever the cause (unreachable or an unusable answer), so that
+    /// "503" alone tells an adapter the client did nothing wrong and may retry.
     pub fn status_code(&self) -> u16 {
-        401
+        if self.is_provider_failure() { 503 } else { 401 }
+    }
+
+    /// The RFC 6750 §3.1 error code for a `WWW-Authenticate: Bearer` challenge: `invalid_token` for
+    /// problems with the token, `None` for provider-side failures (no challenge error: retry later).
+    pub fn bearer_error_code(&self) -> Option<&'static str> {
+        if self.is_provider_failure() {
+            None
+        } else {
+            Some("invalid_token")
+        }
+    }
+
+    fn is_provider_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::NoUsableKeys | Self::KeysUnavailable(_) | Self::ProviderUnavailable(_)
+        )
+    }
+}
+
+/// Seconds since the Unix epoch now (0 if the clock is before 1970).
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Checks a bearer token and returns its claims: what the adapters' bearer layers call on every
+/// request.
+///
+/// Implemented by [`JwksValidator`] (JWT access tokens, checked locally against the provider's keys),
+/// [`IntrospectionValidator`] (opaque tokens, RFC 7662), and any closure
+/// `Fn(String) -> impl Future<Output = Result<Claims, ValidationError>>`.
+#[async_trait::async_trait]
+pub trait TokenValidator: Send + Sync + 'static {
+    /// Validates `token` (the bare token, without `Bearer `).
+    ///
+    /// # Errors
+    /// A [`ValidationError`]: [`status_code`](ValidationError::status_code) 401 when the token is
+    /// bad, 503 when it could not be checked.
+    async fn validate(&self, token: &str) -> Result<Arc<Claims>, ValidationError>;
+}
+
+#[async_trait::async_trait]
+impl<F, Fut> TokenValidator for F
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Claims, ValidationError>> + Send,
+{
+    async fn validate(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
+        (self)(token.to_owned()).await.map(Arc::new)
+    }
+}
+
+type TokenCache<V> = quick_cache::sync::Cache<[u8; 32], V>;
+
+/// Validates JWT access tokens locally with a [`JwtVerifier`] (signature against the provider's JWKS,
+/// `iss`, `aud`, `exp`, `nbf`, `iat`; RFC 9068), remembering verified tokens.
+///
+/// A bounded cache (default [`DEFAULT_CACHE_CAPACITY`] tokens, keyed by the token's SHA-256) lets a
+/// token seen before skip signature verification; an entry is checked against the token's `exp` on
+/// every hit, so it never outlives the token. Tokens that fail are not cached. A key removed from the
+/// JWKS does not evict tokens it verified before they expire.
+///
+/// `Clone` is cheap and clones share the cache.
+#[derive(Clone)]
+pub struct JwksValidator {
+    verifier: JwtVerifier,
+    cache: Option<Arc<TokenCache<Arc<Claims>>>>,
+}
+
+impl fmt::Debug for JwksValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwksValidator")
+            .field("verifier", &self.verifier)
+            .field(
+                "cache_capacity",
+                &self.cache.as_ref().map_or(0, |c| c.capacity()),
+            )
+            .finish()
+    }
+}
+
+impl JwksValidator {
+    /// A validator that checks tokens with `verifier` and caches up to [`DEFAULT_CACHE_CAPACITY`]
+    /// verified tokens.
+    pub fn new(verifier: JwtVerifier) -> Self {
+        Self {
+            verifier,
+            cache: Some(Arc::new(TokenCache::new(DEFAULT_CACHE_CAPACITY))),
+        }
+    }
+
+    /// Sets how many verified tokens are remembered (`0` disables the cache: every request verifies
+    /// the signature). Replaces the cache, dropping what it held.
+    #[must_use]
+    pub fn with_cache_capacity(mut self, entries: usize) -> Self {
+        self.cache = (entries > 0).then(|| Arc::new(TokenCache::new(entries)));
+        self
+    }
+
+    /// The verifier this validator uses.
+    pub fn verifier(&self) -> &JwtVerifier {
+        &self.verifier
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenValidator for JwksValidator {
+    async fn validate(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
+        let Some(cache) = &self.cache else {
+            return self
+                .verifier
+                .verify::<ExtraClaims>(token)
+                .await
+                .map(Arc::new);
+        };
+        let key = sha256(token.as_bytes());
+        if let Some(claims) = cache.get(&key) {
+            // The entry must not outlive the token (RFC 7519 §4.1.4): `exp` is checked on every hit.
+            if claims.exp.is_some_and(|exp| now_secs() < exp) {
+                tracing::trace!("token found in the verified-token cache");
+                return Ok(claims);
+            }
+            cache.remove(&key);
+        }
+        let claims = Arc::new(self.verifier.verify::<ExtraClaims>(token).await?);
+        cache.insert(key, Arc::clone(&claims));
+        Ok(claims)
+    }
+}
+
+/// An introspection result as cached: the claims of an active token, or "inactive", until `until`.
+#[derive(Clone)]
+enum Cached {
+    Active(Arc<Claims>),
+    Inactive,
+}
+
+#[derive(Clone)]
+struct CacheEntry {
+    result: Cached,
+    until: Instant,
+}
+
+/// Validates opaque (or any) tokens by asking the provider (RFC 7662 token introspection, through
+/// [`Client::introspect`](crate::Client::introspect)), caching answers.
+///
+/// A bounded cache keyed by the token's SHA-256 keeps an active token's claims for
+/// min([`max_cache_ttl`](Self::max_cache_ttl), `exp` − now), and an inactive answer for
+/// [`inactive_ttl`](Self::inactive_ttl). A failed call is not cached; it gives
+/// [`ValidationError::ProviderUnavailable`] (503). Concurrent first requests with the same token may
+/// each call the provider (a failure then never makes callers queue behind one another).
+///
+/// `Clone` is cheap and clones share the cache.
+#[derive(Clone)]
+pub struct IntrospectionValidator {
+    client: crate::Client,
+    audience: Option<String>,
+    max_cache_ttl: Duration,
+    inactive_ttl: Duration,
+    cache: Option<Arc<TokenCache<CacheEntry>>>,
+}
+
+impl fmt::Debug for IntrospectionValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntrospectionValidator")
+            .field("client", &self.client)
+            .field("audience", &self.audience)
+            .field("max_cache_ttl", &self.max_cache_ttl)
+            .field("inactive_ttl", &self.inactive_ttl)
+            .field(
+                "cache_capacity",
+                &self.cache.as_ref().map_or(0, |c| c.capacity()),
+            )
+            .finish()
+    }
+}
+
+impl IntrospectionValidator {
+    /// A validator introspecting with `client` (its introspection endpoint and client
+    /// authentication), caching up to [`DEFAULT_CACHE_CAPACITY`] answers, active ones for at most
+    /// 5 minutes, inactive ones for 10 seconds, with no audience check.
+    pub fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            audience: None,
+            max_cache_ttl: Duration::from_secs(300),
+            inactive_ttl: Duration::from_secs(10),
+            cache: Some(Arc::new(TokenCache::new(DEFAULT_CACHE_CAPACITY))),
+        }
+    }
+
+    /// Also requires the introspected `aud` to contain this audience (RFC 7662 §2.2, RFC 7519 §4.1.3);
+    /// otherwise [`ValidationError::InvalidAudience`].
+    #[must_use]
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Sets how many answers are remembered (`0` disables the cache: every request calls the
+    /// provider). Replaces the cache, dropping what it held.
+    #[must_use]
+    pub fn cache_capacity(mut self, entries: usize) -> Self {
+        self.cache = (entries > 0).then(|| Arc::new(TokenCache::new(entries)));
+        self
+    }
+
+    /// Longest time an active answer is reused (default 5 minutes); never past the token's `exp`.
+    /// A revoked token stays accepted by this instance for at most this long.
+    #[must_use]
+    pub fn max_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.max_cache_ttl = ttl;
+        self
+    }
+
+    /// How long an inactive answer is reused (default 10 seconds), so a flood of bad tokens does not
+    /// become a flood of provider calls.
+    #[must_use]
+    pub fn inactive_ttl(mut self, ttl: Duration) -> Self {
+        self.inactive_ttl = ttl;
+        self
+    }
+
+    /// The answer for a token, from the cache or the provider.
+    async fn lookup(&self, token: &str) -> Result<Cached, ValidationError> {
+        let key = self.cache.as_ref().map(|_| sha256(token.as_bytes()));
+        if let (Some(cache), Some(key)) = (&self.cache, &key) {
+            if let Some(entry) = cache.get(key) {
+                if Instant::now() < entry.until {
+                    return Ok(entry.result);
+                }
+                cache.remove(key);
+            }
+        }
+        let introspection = self
+            .client
+            .introspect(token, None)
+            .await
+            .map_err(|e| ValidationError::ProviderUnavailable(Box::new(e)))?;
+        let now = now_secs();
+        // RFC 7662 §2.2: `active` is the answer; an `exp` already past makes it inactive regardless.
+        let (result, ttl) = match introspection.claims.exp {
+            _ if !introspection.active => (Cached::Inactive, self.inactive_ttl),
+            Some(exp) if exp <= now => (Cached::Inactive, self.inactive_ttl),
+            Some(exp) => (
+                Cached::Active(Arc::new(introspection.claims)),
+                self.max_cache_ttl.min(Duration::from_secs(exp - now)),
+            ),
+            None => (
+                Cached::Active(Arc::new(introspection.claims)),
+                self.max_cache_ttl,
+            ),
+        };
+        if let (Some(cache), Some(key)) = (&self.cache, key) {
+            if !ttl.is_zero() {
+                let until = Instant::now() + ttl;
+                cache.insert(
+                    key,
+                    CacheEntry {
+                        result: result.clone(),
+                        until,
+                    },
+                );
+            }
+        }
+        Ok(result)
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenValidator for IntrospectionValidator {
+    async fn validate(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
+        let claims = match self.lookup(token).await? {
+            Cached::Active(claims) => claims,
+            Cached::Inactive => return Err(ValidationError::Inactive),
+        };
+        // The cached entry lives at most until `exp`; checked again so a clock jump cannot extend it.
+        if claims.exp.is_some_and(|exp| exp <= now_secs()) {
+            return Err(ValidationError::Inactive);
+        }
+        if let Some(audience) = &self.audience {
+            if !claims.aud.iter().any(|a| a == audience) {
+                return Err(ValidationError::InvalidAudience {
+                    expected: vec![audience.clone()],
+                });
+            }
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_and_bearer_codes() {
+        let token_problems = [
+            ValidationError::Malformed("x".into()),
+            ValidationError::InvalidSignature,
+            ValidationError::Expired { expired_at: 1 },
+            ValidationError::Inactive,
+            ValidationError::UnknownKey { kid: None },
+            ValidationError::AlgorithmNotAllowed { alg: "none".into() },
+        ];
+        for e in token_problems {
+            assert_eq!(e.status_code(), 401, "{e}");
+            assert_eq!(e.bearer_error_code(), Some("invalid_token"), "{e}");
+        }
+        let unreachable = crate::Error::InvalidResponse {
+            endpoint: "jwks_uri",
+            reason: "down".into(),
+        };
+        let provider_problems = [
+            ValidationError::NoUsableKeys,
+            ValidationError::KeysUnavailable(Arc::new(unreachable)),
+            ValidationError::ProviderUnavailable(Box::new(crate::Error::UnexpectedStatus {
+                endpoint: "introspection_endpoint",
+                status: 500,
+            })),
+        ];
+        for e in provider_problems {
+            assert_eq!(e.status_code(), 503, "{e}");
+            assert_eq!(e.bearer_error_code(), None, "{e}");
+            // Through `genauth::Error` too.
+            assert_eq!(crate::Error::Validation(e).status_code(), 503);
+        }
+    }
+
+    #[test]
+    fn messages_quote_token_values_briefly() {
+        let long = "k".repeat(500);
+        let e = ValidationError::UnknownKey {
+            kid: Some(quote(&long)),
+        };
+        assert!(e.to_string().len() < 200, "{e}");
+        let e = ValidationError::InvalidAudience {
+            expected: vec!["a".into(), "b".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "token audience does not include any of `a`, `b`"
+        );
+    }
+
+    #[tokio::test]
+    async fn closures_are_validators() {
+        let validator = |token: String| async move {
+            if token == "good" {
+                Ok(Claims {
+                    sub: Some("u1".into()),
+                    ..Default::default()
+                })
+            } else {
+                Err(ValidationError::Rejected("nope".into()))
+            }
+        };
+        let v: Arc<dyn TokenValidator> = Arc::new(validator);
+        assert_eq!(v.validate("good").await.unwrap().sub.as_deref(), Some("u1"));
+        assert!(matches!(
+            v.validate("bad").await,
+            Err(ValidationError::Rejected(_))
+        ));
     }
 }
