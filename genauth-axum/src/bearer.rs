@@ -1,0 +1,429 @@
+//! [`BearerAuthLayer`]: protects routes with `Authorization: Bearer` tokens (RFC 6750).
+//!
+//! The token is validated by any [`TokenValidator`] (a `JwksValidator` for JWT access tokens, an
+//! `IntrospectionValidator` for opaque ones, or a closure); its verified claims (`Arc<genauth::Claims>`)
+//! and the token itself then reach handlers through the [`Claims`](crate::Claims) and
+//! [`AccessToken`](crate::AccessToken) extractors. Failures are answered here, as
+//! [`genauth::bearer`] maps them:
+//!
+//! | request | response |
+//! | --- | --- |
+//! | no `Authorization` | 401, `WWW-Authenticate: Bearer realm="api"` (passes through in [optional](BearerAuthLayer::optional) mode) |
+//! | `Basic …`, malformed, repeated | 400 `invalid_request` |
+//! | bad, expired, forged token | 401 `invalid_token` |
+//! | missing [required scope](BearerAuthLayer::required_scopes) | 403 `insufficient_scope`, `scope="…"` |
+//! | provider / JWKS unreachable | 503, `Retry-After`, no challenge |
+//!
+//! Bodies are JSON `{"error", "error_description"}`; [`on_error`](BearerAuthLayer::on_error) restyles
+//! them.
+//!
+//! ```
+//! use axum::{body::Body, routing::get, Json, Router};
+//! use genauth::validator::ValidationError;
+//! use genauth_axum::{BearerAuthLayer, Claims};
+//! use http::{Request, StatusCode};
+//! use tower::ServiceExt;
+//!
+//! // Any closure is a validator; real applications use a `JwksValidator`.
+//! let validator = |token: String| async move {
+//!     match token.as_str() {
+//!         "let-me-in" => Ok(serde_json::from_value(serde_json::json!({"sub": "alice", "scope": "read"})).unwrap()),
+//!         _ => Err(ValidationError::Rejected("unknown token".into())),
+//!     }
+//! };
+//! let app: Router = Router::new()
+//!     .route("/me", get(|Claims(claims): Claims| async move { Json(claims.sub) }))
+//!     .layer(BearerAuthLayer::new(validator).required_scopes(["read"]));
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let ok = app.clone()
+//!     .oneshot(Request::get("/me").header("authorization", "Bearer let-me-in").body(Body::empty()).unwrap())
+//!     .await.unwrap();
+//! assert_eq!(ok.status(), StatusCode::OK);
+//!
+//! let denied = app.oneshot(Request::get("/me").body(Body::empty()).unwrap()).await.unwrap();
+//! assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
+//! assert_eq!(denied.headers()["www-authenticate"], r#"Bearer realm="api""#);
+//! # });
+//! ```
+
+use crate::BearerSlot;
+use axum::response::{IntoResponse, Response};
+use genauth::bearer::{Authenticated, BearerAuthenticator, BearerError};
+use genauth::validator::TokenValidator;
+use http::header::AUTHORIZATION;
+use http::{HeaderValue, Request};
+use pin_project_lite::pin_project;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use tower_layer::Layer;
+use tower_service::Service;
+
+type ErrorHook = Arc<dyn Fn(BearerError) -> Response + Send + Sync>;
+type Validation = Pin<Box<dyn Future<Output = Result<Authenticated, BearerError>> + Send>>;
+
+/// A [`Layer`] requiring a valid bearer token (see the [module docs](self)). Cheap to clone: the
+/// validator, its caches and the configuration are shared.
+#[derive(Clone)]
+#[must_use]
+pub struct BearerAuthLayer {
+    auth: BearerAuthenticator,
+    realm: Arc<str>,
+    on_error: Option<ErrorHook>,
+}
+
+impl fmt::Debug for BearerAuthLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerAuthLayer")
+            .field("auth", &self.auth)
+            .field(
+                "on_error",
+                &self
+                    .on_error
+                    .as_ref()
+                    .map(|_| "Fn(BearerError) -> Response"),
+            )
+            .finish()
+    }
+}
+
+impl BearerAuthLayer {
+    /// Requires a token accepted by `validator`, with no scope, realm `api`.
+    pub fn new(validator: impl TokenValidator) -> Self {
+        Self::from_authenticator(BearerAuthenticator::new(validator))
+    }
+
+    /// As [`new`](Self::new), sharing one validator (and its caches) between several layers.
+    pub fn from_arc(validator: Arc<dyn TokenValidator>) -> Self {
+        Self::from_authenticator(BearerAuthenticator::from_arc(validator))
+    }
+
+    /// A layer applying a core [`BearerAuthenticator`] policy.
+    pub fn from_authenticator(auth: BearerAuthenticator) -> Self {
+        Self {
+            realm: Arc::from(auth.realm_name()),
+            auth,
+            on_error: None,
+        }
+    }
+
+    /// Requires every one of these scopes (the token's `scope` claim); otherwise 403
+    /// `insufficient_scope` listing them.
+    pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.auth = self.auth.required_scopes(scopes);
+        self
+    }
+
+    /// Optional mode for routes serving anonymous and authenticated clients: a request without
+    /// `Authorization` passes through (`Option<Claims>` is `None`); a malformed, invalid or
+    /// under-scoped token is still refused.
+    pub fn optional(mut self) -> Self {
+        self.auth = self.auth.optional();
+        self
+    }
+
+    /// The `realm` of the challenges (default `api`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.auth = self.auth.realm(realm);
+        self.realm = Arc::from(self.auth.realm_name());
+        self
+    }
+
+    /// Replaces the default error response (status, `WWW-Authenticate`, JSON body) with your own.
+    /// [`BearerError`] gives the status, error code, description and challenge to reuse.
+    ///
+    /// ```
+    /// use axum::response::IntoResponse;
+    /// use genauth_axum::BearerAuthLayer;
+    /// use http::StatusCode;
+    ///
+    /// # fn layer(validator: genauth::validator::JwksValidator) -> BearerAuthLayer {
+    /// BearerAuthLayer::new(validator).on_error(|error| {
+    ///     let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::UNAUTHORIZED);
+    ///     let challenge = error.www_authenticate("my-api").unwrap_or_default();
+    ///     (status, [("www-authenticate", challenge)], format!("<h1>{status}</h1>")).into_response()
+    /// })
+    /// # }
+    /// ```
+    pub fn on_error<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(BearerError) -> Response + Send + Sync + 'static,
+    {
+        self.on_error = Some(Arc::new(hook));
+        self
+    }
+
+    fn error_response(&self, error: BearerError) -> Response {
+        tracing::debug!(status = error.status_code(), error = %error, "bearer authentication failed");
+        match &self.on_error {
+            Some(hook) => hook(error),
+            None => crate::response::bearer_error(&error, &self.realm),
+        }
+    }
+
+    fn slot(&self, authenticated: Option<Authenticated>) -> BearerSlot {
+        BearerSlot {
+            authenticated,
+            realm: self.realm.clone(),
+        }
+    }
+}
+
+impl<S> Layer<S> for BearerAuthLayer {
+    type Service = BearerAuth<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BearerAuth {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service of [`BearerAuthLayer`].
+#[derive(Clone, Debug)]
+pub struct BearerAuth<S> {
+    inner: S,
+    layer: BearerAuthLayer,
+}
+
+impl<S, B> Service<Request<B>> for BearerAuth<S>
+where
+    S: Service<Request<B>> + Clone,
+    S::Response: IntoResponse,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S, B>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let values = request
+            .headers()
+            .get_all(AUTHORIZATION)
+            .iter()
+            .map(HeaderValue::as_bytes);
+        let state = match self.layer.auth.token_from_headers(values) {
+            Err(error) => State::Respond {
+                response: Some(self.layer.error_response(error)),
+            },
+            Ok(None) => {
+                request.extensions_mut().insert(self.layer.slot(None));
+                State::Inner {
+                    future: self.inner.call(request),
+                }
+            }
+            Ok(Some(token)) => {
+                let auth = self.layer.auth.clone();
+                // The ready service goes into the future; a fresh clone takes its place (tower's
+                // usual pattern for calling the inner service after asynchronous work).
+                let clone = self.inner.clone();
+                State::Validating {
+                    validation: Box::pin(async move { auth.validate(token).await }),
+                    service: Some(std::mem::replace(&mut self.inner, clone)),
+                    request: Some(request),
+                    layer: self.layer.clone(),
+                }
+            }
+        };
+        ResponseFuture { state }
+    }
+}
+
+pin_project! {
+    /// The response future of [`BearerAuth`]: validation (boxed: the validator is a trait object),
+    /// then the inner service's future (not boxed).
+    #[must_use = "futures do nothing unless polled"]
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        #[pin]
+        state: State<S, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        Validating {
+            validation: Validation,
+            service: Option<S>,
+            request: Option<Request<B>>,
+            layer: BearerAuthLayer,
+        },
+        Inner {
+            #[pin]
+            future: S::Future,
+        },
+        Respond {
+            response: Option<Response>,
+        },
+    }
+}
+
+impl<S, B> Future for ResponseFuture<S, B>
+where
+    S: Service<Request<B>>,
+    S::Response: IntoResponse,
+{
+    type Output = Result<Response, S::Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let mut this = self.as_mut().project();
+            match this.state.as_mut().project() {
+                StateProj::Validating {
+                    validation,
+                    service,
+                    request,
+                    layer,
+                } => {
+                    let result = ready!(validation.as_mut().poll(cx));
+                    let next = match (result, service.take(), request.take()) {
+                        (Ok(authenticated), Some(mut service), Some(mut request)) => {
+                            request
+                                .extensions_mut()
+                                .insert(layer.slot(Some(authenticated)));
+                            State::Inner {
+                                future: service.call(request),
+                            }
+                        }
+                        (Err(error), _, _) => State::Respond {
+                            response: Some(layer.error_response(error)),
+                        },
+                        _ => State::Respond { response: None },
+                    };
+                    this.state.set(next);
+                }
+                StateProj::Inner { future } => {
+                    return future.poll(cx).map_ok(IntoResponse::into_response);
+                }
+                StateProj::Respond { response } => {
+                    return Poll::Ready(Ok(response.take().unwrap_or_else(|| {
+                        crate::response::text(
+                            http::StatusCode::INTERNAL_SERVER_ERROR,
+                            "response future polled after completion\n".into(),
+                        )
+                    })));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use genauth::validator::ValidationError;
+    use tower::ServiceExt;
+
+    async fn validator(token: String) -> Result<genauth::Claims, ValidationError> {
+        match token.as_str() {
+            "good" => Ok(
+                serde_json::from_value(serde_json::json!({"sub": "u1", "scope": "read"})).unwrap(),
+            ),
+            "down" => Err(ValidationError::NoUsableKeys),
+            _ => Err(ValidationError::InvalidSignature),
+        }
+    }
+
+    fn app(layer: BearerAuthLayer) -> Router {
+        Router::new()
+            .route(
+                "/",
+                get(|claims: Option<crate::Claims>| async move {
+                    claims
+                        .and_then(|c| c.0.sub)
+                        .unwrap_or_else(|| "anonymous".into())
+                }),
+            )
+            .layer(layer)
+    }
+
+    async fn call(app: Router, authorization: Option<&str>) -> (u16, Option<String>, String) {
+        let mut request = Request::get("/");
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = app
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, challenge, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn each_status() {
+        let layer = BearerAuthLayer::new(validator);
+        assert_eq!(call(app(layer.clone()), Some("Bearer good")).await.2, "u1");
+        let (status, challenge, _) = call(app(layer.clone()), None).await;
+        assert_eq!(
+            (status, challenge.as_deref()),
+            (401, Some(r#"Bearer realm="api""#))
+        );
+        let (status, challenge, _) = call(app(layer.clone()), Some("Bearer bad")).await;
+        assert_eq!(status, 401);
+        assert!(challenge.unwrap().contains(r#"error="invalid_token""#));
+        let (status, challenge, _) = call(app(layer.clone()), Some("Basic eDp5")).await;
+        assert_eq!(status, 400);
+        assert!(challenge.unwrap().contains(r#"error="invalid_request""#));
+        let (status, challenge, body) = call(app(layer.clone()), Some("Bearer down")).await;
+        assert_eq!((status, challenge), (503, None));
+        assert!(body.contains("temporarily_unavailable"));
+        let (status, challenge, _) = call(
+            app(layer.clone().required_scopes(["write"]).realm("r")),
+            Some("Bearer good"),
+        )
+        .await;
+        assert_eq!(status, 403);
+        assert!(
+            challenge
+                .unwrap()
+                .starts_with(r#"Bearer realm="r", error="insufficient_scope""#)
+        );
+    }
+
+    #[tokio::test]
+    async fn optional_mode_and_hook() {
+        let layer = BearerAuthLayer::new(validator).optional();
+        assert_eq!(
+            call(app(layer.clone()), None).await,
+            (200, None, "anonymous".into())
+        );
+        assert_eq!(call(app(layer.clone()), Some("Bearer good")).await.2, "u1");
+        assert_eq!(call(app(layer), Some("Bearer bad")).await.0, 401);
+        let hooked = BearerAuthLayer::new(validator).on_error(|e| {
+            (
+                http::StatusCode::IM_A_TEAPOT,
+                format!("no: {}", e.status_code()),
+            )
+                .into_response()
+        });
+        assert_eq!(call(app(hooked), None).await, (418, None, "no: 401".into()));
+    }
+}

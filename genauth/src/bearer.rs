@@ -1,0 +1,605 @@
+//! Bearer-token authentication of API requests (RFC 6750), shared by every web adapter.
+//!
+//! The whole per-request flow lives here once: [`BearerAuthenticator::authenticate`] reads the `Authorization`
+//! header values (RFC 6750 §2.1), validates the token with a [`TokenValidator`], checks the required
+//! scopes, and on failure returns a [`BearerError`] whose [`status_code`](BearerError::status_code),
+//! [`www_authenticate`](BearerError::www_authenticate) challenge (RFC 6750 §3) and
+//! [`json_body`](BearerError::json_body) an adapter turns into a response as they are.
+//!
+//! | failure | status | `WWW-Authenticate` |
+//! | --- | --- | --- |
+//! | no `Authorization` header | 401 | `Bearer realm="…"` (no error code, §3.1) |
+//! | not `Bearer <b64token>`, or several headers | 400 | `error="invalid_request"` |
+//! | token rejected by the validator | 401 | `error="invalid_token"` |
+//! | token lacks a required scope | 403 | `error="insufficient_scope", scope="…"` |
+//! | provider or keys unreachable | 503 | none (not the client's fault) |
+//!
+//! ```
+//! use genauth::bearer::{parse_authorization, BearerError};
+//!
+//! assert_eq!(parse_authorization([b"Bearer abc.def-ghi".as_slice()]).unwrap(), Some("abc.def-ghi"));
+//! assert_eq!(parse_authorization(std::iter::empty::<&[u8]>()).unwrap(), None);
+//!
+//! let err = parse_authorization([b"Basic dXNlcjpwYXNz".as_slice()]).unwrap_err();
+//! assert_eq!(err.status_code(), 400);
+//! assert_eq!(
+//!     err.www_authenticate("api").as_deref(),
+//!     Some(r#"Bearer realm="api", error="invalid_request", error_description="the Authorization header must use the Bearer scheme""#)
+//! );
+//! assert_eq!(BearerError::MissingToken.www_authenticate("api").as_deref(), Some(r#"Bearer realm="api""#));
+//! ```
+
+use crate::claims::Claims;
+use crate::types::AccessToken;
+use crate::validator::{TokenValidator, ValidationError};
+use std::fmt;
+use std::sync::Arc;
+
+/// The realm used in challenges when none is configured.
+pub const DEFAULT_REALM: &str = "api";
+
+/// Longest `error_description` sent in a challenge, in bytes; longer descriptions are cut.
+const MAX_DESCRIPTION_LEN: usize = 200;
+
+/// Why a request was not authenticated by its bearer token, with the RFC 6750 response for each case.
+///
+/// Messages and challenges never contain the token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BearerError {
+    /// The request carries no `Authorization` header. RFC 6750 §3.1: the challenge carries no error
+    /// code. 401.
+    #[error("missing bearer token")]
+    MissingToken,
+
+    /// The `Authorization` header is not `Bearer <b64token>` (RFC 6750 §2.1), or it is repeated.
+    /// `invalid_request`, 400.
+    #[error("invalid request: {0}")]
+    InvalidRequest(&'static str),
+
+    /// The validator rejected the token: bad signature, expired, wrong issuer or audience, revoked,
+    /// unknown. `invalid_token`, 401.
+    #[error("invalid token: {0}")]
+    InvalidToken(#[source] ValidationError),
+
+    /// The token is valid but lacks a required scope. `insufficient_scope`, 403, with `scope="…"`
+    /// listing every required scope (RFC 6750 §3.1).
+    #[error("insufficient scope: requires `{required}`")]
+    InsufficientScope {
+        /// The space-separated scopes the resource requires.
+        required: String,
+    },
+
+    /// The token could not be checked because the provider (JWKS or introspection endpoint) is
+    /// unreachable. 503, no challenge: the client did nothing wrong and may retry.
+    #[error("token could not be checked, the provider is unavailable: {0}")]
+    ProviderUnavailable(#[source] ValidationError),
+}
+
+impl BearerError {
+    /// Classifies a validator failure: provider-side failures (status 503) become
+    /// [`ProviderUnavailable`](Self::ProviderUnavailable), every other one
+    /// [`InvalidToken`](Self::InvalidToken).
+    pub fn from_validation(error: ValidationError) -> Self {
+        if error.status_code() == 503 {
+            Self::ProviderUnavailable(error)
+        } else {
+            Self::InvalidToken(error)
+        }
+    }
+
+    /// The HTTP status: 401 (missing or invalid token), 400 (malformed request), 403 (insufficient
+    /// scope) or 503 (provider unavailable).
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) => 401,
+            Self::InvalidRequest(_) => 400,
+            Self::InsufficientScope { .. } => 403,
+            Self::ProviderUnavailable(_) => 503,
+        }
+    }
+
+    /// The RFC 6750 §3.1 error code: `invalid_request`, `invalid_token`, `insufficient_scope`, or
+    /// `None` for a missing token and for provider-side failures.
+    pub fn error_code(&self) -> Option<&'static str> {
+        match self {
+            Self::MissingToken | Self::ProviderUnavailable(_) => None,
+            Self::InvalidRequest(_) => Some("invalid_request"),
+            Self::InvalidToken(_) => Some("invalid_token"),
+            Self::InsufficientScope { .. } => Some("insufficient_scope"),
+        }
+    }
+
+    /// A human-readable description, safe to send to the client: printable ASCII without `"` or `\`
+    /// (RFC 6750 §3), at most 200 bytes. `None` for a missing token.
+    pub fn description(&self) -> Option<String> {
+        let text = match self {
+            Self::MissingToken => return None,
+            Self::InvalidRequest(reason) => (*reason).to_owned(),
+            Self::InvalidToken(e) | Self::ProviderUnavailable(e) => e.to_string(),
+            Self::InsufficientScope { .. } => {
+                "the token lacks a scope this resource requires".into()
+            }
+        };
+        Some(sanitize_description(&text))
+    }
+
+    /// The `WWW-Authenticate` value (RFC 6750 §3): `Bearer realm="…"`, then `error`,
+    /// `error_description` and, for insufficient scope, `scope`. `None` for
+    /// [`ProviderUnavailable`](Self::ProviderUnavailable), which sends no challenge.
+    ///
+    /// The realm is a quoted-string (RFC 9110 §5.6.4): `"` and `\` are escaped, control characters
+    /// dropped.
+    pub fn www_authenticate(&self, realm: &str) -> Option<String> {
+        if matches!(self, Self::ProviderUnavailable(_)) {
+            return None;
+        }
+        let mut challenge = format!("Bearer realm=\"{}\"", quote(realm));
+        if let Some(code) = self.error_code() {
+            challenge.push_str(&format!(", error=\"{code}\""));
+        }
+        if let Some(description) = self.description() {
+            challenge.push_str(&format!(", error_description=\"{description}\""));
+        }
+        if let Self::InsufficientScope { required } = self {
+            challenge.push_str(&format!(", scope=\"{}\"", sanitize_scope(required)));
+        }
+        Some(challenge)
+    }
+
+    /// A JSON body for the error response: `{"error": …, "error_description": …}`, with `error`
+    /// the RFC 6750 code, `unauthorized` for a missing token and `temporarily_unavailable`
+    /// (RFC 6749 §4.1.2.1) when the provider is down.
+    pub fn json_body(&self) -> serde_json::Value {
+        let error = self.error_code().unwrap_or(match self {
+            Self::ProviderUnavailable(_) => "temporarily_unavailable",
+            _ => "unauthorized",
+        });
+        let description = self
+            .description()
+            .unwrap_or_else(|| "a bearer token is required".to_owned());
+        serde_json::json!({ "error": error, "error_description": description })
+    }
+}
+
+/// Reads the bearer token from the request's `Authorization` header values (RFC 6750 §2.1).
+///
+/// Pass every `Authorization` value the request carries, as raw bytes (header values need not be
+/// UTF-8). Returns `Ok(None)` when there is none, `Ok(Some(token))` for exactly one
+/// `Bearer <b64token>` (scheme case-insensitive, RFC 9110 §11.1), and
+/// [`BearerError::InvalidRequest`] for several headers, another scheme, or a value that is not a
+/// b64token (`1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`).
+pub fn parse_authorization<'a, I>(values: I) -> Result<Option<&'a str>, BearerError>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    let mut values = values.into_iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(BearerError::InvalidRequest(
+            "the request carries more than one Authorization header",
+        ));
+    }
+    parse_authorization_value(value).map(Some)
+}
+
+/// Reads the bearer token from one `Authorization` header value: `Bearer` (any case), one or more
+/// spaces, a b64token (RFC 6750 §2.1).
+///
+/// # Errors
+/// [`BearerError::InvalidRequest`] when the scheme is not `Bearer` or the token is empty or has a
+/// character outside the b64token set.
+pub fn parse_authorization_value(value: &[u8]) -> Result<&str, BearerError> {
+    let value = std::str::from_utf8(value)
+        .map_err(|_| BearerError::InvalidRequest("the Authorization header is not valid text"))?
+        .trim_matches([' ', '\t']);
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(BearerError::InvalidRequest(
+            "the Authorization header must use the Bearer scheme",
+        ));
+    }
+    let token = rest.trim_start_matches(' ');
+    if token.is_empty() {
+        return Err(BearerError::InvalidRequest("the bearer token is empty"));
+    }
+    if !is_b64token(token) {
+        return Err(BearerError::InvalidRequest(
+            "the bearer token has characters outside the RFC 6750 b64token syntax",
+        ));
+    }
+    Ok(token)
+}
+
+/// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="` (RFC 6750 §2.1).
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+/// Checks that `claims` grant every scope in `required` (the `scope` claim, RFC 8693 §4.2).
+///
+/// # Errors
+/// [`BearerError::InsufficientScope`] listing every required scope (RFC 6750 §3.1 `scope`).
+pub fn check_scopes<T, S: AsRef<str>>(
+    claims: &Claims<T>,
+    required: &[S],
+) -> Result<(), BearerError> {
+    if required.iter().all(|s| claims.has_scope(s.as_ref())) {
+        return Ok(());
+    }
+    Err(BearerError::InsufficientScope {
+        required: required
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(" "),
+    })
+}
+
+/// The outcome of a successful bearer authentication.
+#[derive(Clone, Debug)]
+pub struct Authenticated {
+    /// The token as the client sent it.
+    pub token: AccessToken,
+    /// Its verified claims.
+    pub claims: Arc<Claims>,
+}
+
+/// The bearer-authentication policy of a set of routes: validator, required scopes, optional mode,
+/// realm. Cheap to clone (`Arc` inside); both web adapters' bearer layers wrap one.
+#[derive(Clone)]
+#[must_use]
+pub struct BearerAuthenticator {
+    validator: Arc<dyn TokenValidator>,
+    required_scopes: Arc<[String]>,
+    optional: bool,
+    realm: Arc<str>,
+}
+
+impl fmt::Debug for BearerAuthenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerAuthenticator")
+            .field("required_scopes", &self.required_scopes)
+            .field("optional", &self.optional)
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BearerAuthenticator {
+    /// Requires a valid bearer token checked by `validator` (a `JwksValidator`, an
+    /// `IntrospectionValidator`, or any [`TokenValidator`]), no scope, realm [`DEFAULT_REALM`].
+    pub fn new(validator: impl TokenValidator + 'static) -> Self {
+        Self::from_arc(Arc::new(validator))
+    }
+
+    /// As [`new`](Self::new), sharing a validator (and its caches) with other routes.
+    pub fn from_arc(validator: Arc<dyn TokenValidator>) -> Self {
+        Self {
+            validator,
+            required_scopes: Arc::from(Vec::new()),
+            optional: false,
+            realm: Arc::from(DEFAULT_REALM),
+        }
+    }
+
+    /// Requires every one of these scopes (403 `insufficient_scope` otherwise).
+    pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.required_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Optional mode, for routes that serve anonymous and authenticated clients: a request without
+    /// an `Authorization` header passes as anonymous; a malformed, invalid or under-scoped token is
+    /// still refused.
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    /// The `realm` of the challenges (RFC 6750 §3).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Arc::from(realm.into());
+        self
+    }
+
+    /// The configured realm.
+    pub fn realm_name(&self) -> &str {
+        &self.realm
+    }
+
+    /// Whether anonymous requests pass.
+    pub fn is_optional(&self) -> bool {
+        self.optional
+    }
+
+    /// The required scopes.
+    pub fn scopes(&self) -> &[String] {
+        &self.required_scopes
+    }
+
+    /// The validator.
+    pub fn validator(&self) -> &Arc<dyn TokenValidator> {
+        &self.validator
+    }
+
+    /// The synchronous first step: the token from the `Authorization` header values, or `Ok(None)`
+    /// for an anonymous request in optional mode.
+    ///
+    /// # Errors
+    /// [`BearerError::MissingToken`] (not optional) or [`BearerError::InvalidRequest`].
+    pub fn token_from_headers<'a, I>(
+        &self,
+        authorization: I,
+    ) -> Result<Option<AccessToken>, BearerError>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        match parse_authorization(authorization)? {
+            Some(token) => Ok(Some(AccessToken::new(token))),
+            None if self.optional => Ok(None),
+            None => Err(BearerError::MissingToken),
+        }
+    }
+
+    /// The asynchronous second step: validates `token` and checks the required scopes.
+    ///
+    /// # Errors
+    /// [`BearerError::InvalidToken`], [`BearerError::ProviderUnavailable`] or
+    /// [`BearerError::InsufficientScope`].
+    pub async fn validate(&self, token: AccessToken) -> Result<Authenticated, BearerError> {
+        let claims = self
+            .validator
+            .validate(token.secret())
+            .await
+            .map_err(BearerError::from_validation)?;
+        check_scopes(&claims, &self.required_scopes)?;
+        Ok(Authenticated { token, claims })
+    }
+
+    /// Both steps: `Ok(None)` for an anonymous request in optional mode, the verified token and
+    /// claims otherwise.
+    ///
+    /// # Errors
+    /// Any [`BearerError`], as the table of the module docs.
+    pub async fn authenticate<'a, I>(
+        &self,
+        authorization: I,
+    ) -> Result<Option<Authenticated>, BearerError>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        match self.token_from_headers(authorization)? {
+            Some(token) => self.validate(token).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Escapes a quoted-string's content (RFC 9110 §5.6.4): `\` and `"` backslash-escaped, control
+/// characters dropped.
+fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `error_description` may only hold `%x20-21 / %x23-5B / %x5D-7E` (RFC 6750 §3): `"` becomes `'`,
+/// `\` becomes `/`, other characters outside the set become `?`; cut at 200 bytes.
+fn sanitize_description(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            '\x20'..='\x7e' => c,
+            _ => '?',
+        })
+        .collect();
+    out.truncate(MAX_DESCRIPTION_LEN);
+    out
+}
+
+/// `scope` holds space-separated scope tokens of `%x21 / %x23-5B / %x5D-7E` (RFC 6749 §3.3).
+fn sanitize_scope(scope: &str) -> String {
+    scope
+        .chars()
+        .filter(|c| matches!(c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e' | ' '))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: &str) -> Result<&str, BearerError> {
+        parse_authorization_value(v.as_bytes())
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_token_is_b64token() {
+        assert_eq!(parse("Bearer abc").unwrap(), "abc");
+        assert_eq!(parse("bearer abc").unwrap(), "abc");
+        assert_eq!(parse("BEARER  a-b.c_d~e+f/g==").unwrap(), "a-b.c_d~e+f/g==");
+        assert_eq!(parse(" Bearer abc ").unwrap(), "abc");
+    }
+
+    #[test]
+    fn malformed_headers_are_invalid_request() {
+        for bad in [
+            "Basic dXNlcjpwYXNz",
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer a\"b",
+            "Bearer =",
+            "Bearer a=b",
+            "Bearerabc",
+            "Token abc",
+            "",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(matches!(err, BearerError::InvalidRequest(_)), "{bad:?}");
+            assert_eq!(err.status_code(), 400);
+            assert_eq!(err.error_code(), Some("invalid_request"));
+        }
+        assert!(parse_authorization_value(b"Bearer \xff").is_err());
+    }
+
+    #[test]
+    fn missing_and_repeated_headers() {
+        assert_eq!(parse_authorization(Vec::<&[u8]>::new()).unwrap(), None);
+        let err =
+            parse_authorization([b"Bearer a".as_slice(), b"Bearer b".as_slice()]).unwrap_err();
+        assert_eq!(err.status_code(), 400);
+    }
+
+    #[test]
+    fn missing_token_challenge_has_no_error_code() {
+        let err = BearerError::MissingToken;
+        assert_eq!(err.status_code(), 401);
+        assert_eq!(
+            err.www_authenticate("api").unwrap(),
+            r#"Bearer realm="api""#
+        );
+        assert_eq!(err.json_body()["error"], "unauthorized");
+    }
+
+    #[test]
+    fn invalid_token_challenge() {
+        let err =
+            BearerError::from_validation(ValidationError::Malformed("not a \"JWT\"\n\\".into()));
+        assert_eq!(err.status_code(), 401);
+        let challenge = err.www_authenticate("my \"realm\"\\").unwrap();
+        assert_eq!(
+            challenge,
+            r#"Bearer realm="my \"realm\"\\", error="invalid_token", error_description="malformed token: not a 'JWT'?/""#
+        );
+    }
+
+    #[test]
+    fn description_is_restricted_and_bounded() {
+        let long = "é".repeat(300);
+        let d = sanitize_description(&long);
+        assert_eq!(d.len(), MAX_DESCRIPTION_LEN);
+        assert!(
+            d.bytes()
+                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+        );
+        assert_eq!(quote("a\u{7}b"), "ab");
+    }
+
+    #[test]
+    fn provider_unavailable_is_503_without_challenge() {
+        let err = BearerError::from_validation(ValidationError::NoUsableKeys);
+        assert_eq!(err.status_code(), 503);
+        assert_eq!(err.error_code(), None);
+        assert_eq!(err.www_authenticate("api"), None);
+        assert_eq!(err.json_body()["error"], "temporarily_unavailable");
+        let bad = BearerError::from_validation(ValidationError::InvalidSignature);
+        assert_eq!(bad.status_code(), 401);
+        assert_eq!(bad.error_code(), Some("invalid_token"));
+    }
+
+    #[tokio::test]
+    async fn authenticator_flow() {
+        let validator = |token: String| async move {
+            match token.as_str() {
+                "good" => Ok(serde_json::from_value::<Claims>(
+                    serde_json::json!({"sub": "u", "scope": "read"}),
+                )
+                .unwrap()),
+                "down" => Err(ValidationError::NoUsableKeys),
+                _ => Err(ValidationError::Rejected("unknown".into())),
+            }
+        };
+        let auth = BearerAuthenticator::new(validator);
+        let h = |v: &'static str| [v.as_bytes()];
+        let ok = auth.authenticate(h("Bearer good")).await.unwrap().unwrap();
+        assert_eq!(ok.claims.sub.as_deref(), Some("u"));
+        assert_eq!(ok.token.secret(), "good");
+        assert_eq!(
+            auth.authenticate(h("Bearer bad"))
+                .await
+                .unwrap_err()
+                .status_code(),
+            401
+        );
+        assert_eq!(
+            auth.authenticate(h("Bearer down"))
+                .await
+                .unwrap_err()
+                .status_code(),
+            503
+        );
+        assert_eq!(
+            auth.authenticate(h("Basic x"))
+                .await
+                .unwrap_err()
+                .status_code(),
+            400
+        );
+        assert!(matches!(
+            auth.authenticate(std::iter::empty()).await,
+            Err(BearerError::MissingToken)
+        ));
+        let scoped = auth.clone().required_scopes(["write"]);
+        assert_eq!(
+            scoped
+                .authenticate(h("Bearer good"))
+                .await
+                .unwrap_err()
+                .status_code(),
+            403
+        );
+        let optional = auth.optional();
+        assert!(
+            optional
+                .authenticate(std::iter::empty())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            optional
+                .authenticate(h("Bearer bad"))
+                .await
+                .unwrap_err()
+                .status_code(),
+            401
+        );
+    }
+
+    #[test]
+    fn insufficient_scope_lists_required_scopes() {
+        let claims: Claims =
+            serde_json::from_value(serde_json::json!({"scope": "openid read"})).unwrap();
+        assert!(check_scopes(&claims, &["read"]).is_ok());
+        assert!(check_scopes::<_, &str>(&claims, &[]).is_ok());
+        let err = check_scopes(&claims, &["read", "write"]).unwrap_err();
+        assert_eq!(err.status_code(), 403);
+        assert_eq!(
+            err.www_authenticate("api").unwrap(),
+            r#"Bearer realm="api", error="insufficient_scope", error_description="the token lacks a scope this resource requires", scope="read write""#
+        );
+    }
+}

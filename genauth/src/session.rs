@@ -1,0 +1,1397 @@
+//! Browser sessions, framework-agnostic: the signed-in [`Session`], its sealed-cookie codec, the cookie
+//! attributes, and [`SessionManager`], which runs login, per-request loading (with refresh) and logout
+//! in terms of request cookies in and `Set-Cookie` cookies out, so that each web adapter only
+//! translates.
+//!
+//! # Sealing
+//! A [`SessionCodec`] encrypts with AES-256-GCM (the `cookie` crate's private jar) under a key derived
+//! with HKDF-SHA256 from a secret of at least 32 bytes. The cookie name is the AEAD associated data: a
+//! value sealed for one cookie does not open under another name, so the login-transaction cookie
+//! cannot be replayed as a session. Each sealed value carries its own expiry. A value that does not
+//! open (tampered, truncated, another key, expired) reads as "no session" with a logged warning, never
+//! as an error or a panic.
+//!
+//! # Chunking
+//! Browsers keep at most about 4096 bytes per cookie. A sealed session longer than
+//! [`CHUNK_SIZE`] bytes is split into `name`, `name.1`, `name.2`, … (at most [`MAX_CHUNKS`]); the first
+//! cookie then starts with the chunk count (`3.…`).
+//!
+//! ```
+//! use genauth::session::{AuthUser, Session, SessionCodec};
+//! use std::time::Duration;
+//!
+//! let codec = SessionCodec::new(&[7u8; 32]).unwrap();
+//! let session = Session::new(AuthUser::new("user-1", genauth::Protocol::Oidc));
+//! let cookies = codec.seal(&session, "app_session", Duration::from_secs(3600)).unwrap();
+//! assert_eq!(cookies.len(), 1);
+//! let (name, value) = &cookies[0];
+//! let opened = codec
+//!     .open(name, |n| (n == name.as_str()).then_some(value.as_str()))
+//!     .unwrap();
+//! assert_eq!(opened.user.sub, "user-1");
+//! // A value sealed for one cookie name does not open under another.
+//! assert!(codec.open("other", |_| Some(value.as_str())).is_none());
+//! ```
+
+use crate::authorize::AuthorizeParams;
+use crate::claims::{Claims, ExtraClaims};
+use crate::config::Protocol;
+use crate::introspection::TokenTypeHint;
+use crate::login::{self, CallbackParams, LoginError, PendingLogin};
+use crate::logout::LogoutParams;
+use crate::token::LoginState;
+use crate::types::{AccessToken, IdToken, RefreshToken};
+use crate::{Client, Error};
+use cookie::{Cookie, CookieJar, Key, SameSite};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use url::Url;
+
+/// Longest cookie value written, in bytes: with name and attributes, a cookie stays under the
+/// 4096 bytes browsers keep (RFC 6265 §6.1).
+pub const CHUNK_SIZE: usize = 3800;
+
+/// Most cookies one sealed session may span (`name`, `name.1`, … `name.7`): about 30 KB.
+pub const MAX_CHUNKS: usize = 8;
+
+/// Shortest accepted secret, in bytes (256 bits).
+pub const MIN_KEY_LEN: usize = 32;
+
+/// Default lifetime of a session cookie: 24 hours from the last time it was written.
+pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Default lead time for refreshing the access token before it expires: 60 seconds.
+pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
+
+/// A failure to create, seal or refresh a session.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The session secret is shorter than [`MIN_KEY_LEN`] bytes.
+    #[error("the session key must be at least {MIN_KEY_LEN} bytes of random data, got {len}")]
+    KeyTooShort {
+        /// Length of the given key in bytes.
+        len: usize,
+    },
+    /// The key could not be derived or generated (OS random number generator failure).
+    #[error("the session key could not be derived or generated")]
+    Key,
+    /// The sealed session does not fit in [`MAX_CHUNKS`] cookies of [`CHUNK_SIZE`] bytes.
+    #[error("the sealed session is {size} bytes, more than the {limit} bytes the cookies can hold")]
+    TooLarge {
+        /// Size of the sealed value in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The session could not be serialized.
+    #[error("the session could not be serialized: {0}")]
+    Serialize(#[from] serde_json::Error),
+    /// Refreshing the tokens failed (provider error, `invalid_grant`, or a token failing validation).
+    #[error("refreshing the session failed: {0}")]
+    Refresh(#[source] Error),
+    /// The refreshed ID token names another user (OpenID Connect Core §12.2: `sub` must not change).
+    #[error("the refreshed ID token's `sub` differs from the session's user")]
+    SubjectChanged,
+}
+
+impl SessionError {
+    /// The HTTP status when this error ends a request: the provider's status for a refresh failure
+    /// (503 unreachable, 400 `invalid_grant`, …), 401 for a changed subject, 500 otherwise.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::Refresh(e) => e.status_code(),
+            Self::SubjectChanged => 401,
+            Self::KeyTooShort { .. } | Self::Key | Self::TooLarge { .. } | Self::Serialize(_) => {
+                500
+            }
+        }
+    }
+}
+
+/// The signed-in user: the provider's subject, the claims it sent, and the protocol used.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[non_exhaustive]
+pub struct AuthUser {
+    /// The user's ID at the provider (`sub`; the CAS `user`).
+    pub sub: String,
+    /// Every other claim: ID token claims (OIDC), UserInfo claims (OAuth 2.0), CAS attributes.
+    /// `name`, `email`, `picture`, … when the provider sent them.
+    #[serde(default)]
+    pub claims: ExtraClaims,
+    /// The protocol the user signed in with.
+    #[serde(with = "protocol_serde")]
+    pub protocol: Protocol,
+}
+
+impl AuthUser {
+    /// A user with no claims.
+    pub fn new(sub: impl Into<String>, protocol: Protocol) -> Self {
+        Self {
+            sub: sub.into(),
+            claims: ExtraClaims::new(),
+            protocol,
+        }
+    }
+
+    /// A user with these claims (`sub` is kept out of `claims`).
+    pub fn with_claims(
+        sub: impl Into<String>,
+        mut claims: ExtraClaims,
+        protocol: Protocol,
+    ) -> Self {
+        claims.remove("sub");
+        Self {
+            sub: sub.into(),
+            claims,
+            protocol,
+        }
+    }
+
+    /// The user of verified token claims; `None` when they carry no `sub`. The login-only claims
+    /// `nonce` and `at_hash` are dropped.
+    pub fn from_claims(claims: &Claims, protocol: Protocol) -> Option<Self> {
+        let sub = claims.sub.clone()?;
+        let serde_json::Value::Object(mut map) = serde_json::to_value(claims).ok()? else {
+            return None;
+        };
+        map.remove("nonce");
+        map.remove("at_hash");
+        Some(Self::with_claims(sub, map, protocol))
+    }
+
+    /// A claim by name.
+    pub fn claim(&self, name: &str) -> Option<&serde_json::Value> {
+        self.claims.get(name)
+    }
+
+    /// A string claim by name.
+    pub fn claim_str(&self, name: &str) -> Option<&str> {
+        self.claim(name).and_then(serde_json::Value::as_str)
+    }
+
+    /// `name`, else `preferred_username`, `nickname`, `username`, `email`.
+    pub fn display_name(&self) -> Option<&str> {
+        [
+            "name",
+            "preferred_username",
+            "nickname",
+            "username",
+            "email",
+        ]
+        .into_iter()
+        .find_map(|claim| self.claim_str(claim))
+    }
+
+    /// `email`.
+    pub fn email(&self) -> Option<&str> {
+        self.claim_str("email")
+    }
+
+    /// All claims as one JSON object, `sub` included: what a profile page shows.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut map = self.claims.clone();
+        map.insert("sub".into(), self.sub.clone().into());
+        serde_json::Value::Object(map)
+    }
+}
+
+/// A signed-in browser session: the user and, for OIDC and OAuth 2.0, the tokens (`None` for CAS).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Session {
+    /// Who is signed in.
+    pub user: AuthUser,
+    /// The tokens of the sign-in, refreshed as they near expiry.
+    pub tokens: Option<LoginState>,
+}
+
+impl Session {
+    /// A session without tokens.
+    pub fn new(user: AuthUser) -> Self {
+        Self { user, tokens: None }
+    }
+
+    /// A session with the tokens of a sign-in.
+    pub fn with_tokens(user: AuthUser, tokens: LoginState) -> Self {
+        Self {
+            user,
+            tokens: Some(tokens),
+        }
+    }
+
+    /// The access token, for calls to APIs on the user's behalf.
+    pub fn access_token(&self) -> Option<&AccessToken> {
+        self.tokens.as_ref().map(|t| &t.access_token)
+    }
+
+    /// The ID token (sent as `id_token_hint` at logout).
+    pub fn id_token(&self) -> Option<&IdToken> {
+        self.tokens.as_ref().and_then(|t| t.id_token.as_ref())
+    }
+
+    /// The refresh token.
+    pub fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.tokens.as_ref().and_then(|t| t.refresh_token.as_ref())
+    }
+
+    /// Whether the access token expires within `skew` of `now` and a refresh token can renew it.
+    pub fn needs_refresh(&self, now: SystemTime, skew: Duration) -> bool {
+        self.tokens
+            .as_ref()
+            .is_some_and(|t| t.refresh_token.is_some() && t.expires_within(now, skew))
+    }
+}
+
+/// Renews the session's tokens with its refresh token (RFC 6749 §6). The new ID token must name the
+/// same user (OpenID Connect Core §12.2); its claims replace the user's. What the provider does not
+/// send again (refresh token, ID token) is kept. Does nothing without a refresh token.
+///
+/// # Errors
+/// [`SessionError::Refresh`] with the provider's error (`invalid_grant`: the session is over; 503:
+/// retry later); [`SessionError::SubjectChanged`].
+pub async fn refresh(client: &Client, session: &mut Session) -> Result<(), SessionError> {
+    let Some(old) = session.tokens.as_ref() else {
+        return Ok(());
+    };
+    let Some(refresh_token) = old.refresh_token.as_ref() else {
+        return Ok(());
+    };
+    let mut new = client
+        .refresh_login_state(refresh_token)
+        .await
+        .map_err(SessionError::Refresh)?;
+    if new.refresh_token.is_none() {
+        new.refresh_token = old.refresh_token.clone();
+    }
+    if new.id_token.is_none() {
+        new.id_token = old.id_token.clone();
+        new.id_token_claims = old.id_token_claims.clone();
+    } else if let Some(claims) = &new.id_token_claims {
+        if claims.sub.as_deref() != Some(session.user.sub.as_str()) {
+            return Err(SessionError::SubjectChanged);
+        }
+        if let Some(user) = AuthUser::from_claims(claims, session.user.protocol) {
+            session.user = user;
+        }
+    }
+    session.tokens = Some(new);
+    Ok(())
+}
+
+/// The wrapper sealed into every cookie: the value and its expiry (seconds since the epoch).
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    exp: u64,
+    v: T,
+}
+
+/// Seals and opens sessions and pending logins into cookie values (AES-256-GCM, cookie name bound
+/// as associated data). `Debug` does not print the key.
+#[derive(Clone)]
+pub struct SessionCodec {
+    key: Key,
+}
+
+impl fmt::Debug for SessionCodec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionCodec([redacted])")
+    }
+}
+
+impl SessionCodec {
+    /// A codec keyed by `secret`: at least [`MIN_KEY_LEN`] bytes of random data (e.g. 32 random
+    /// bytes, or a 64-character hex string from `openssl rand -hex 32`). The encryption key is
+    /// derived from it with HKDF-SHA256 (RFC 5869), so the same secret may serve other purposes.
+    /// Keep it stable across restarts and instances: sessions sealed with another key do not open.
+    ///
+    /// # Errors
+    /// [`SessionError::KeyTooShort`]; [`SessionError::Key`] if derivation fails.
+    pub fn new(secret: &[u8]) -> Result<Self, SessionError> {
+        if secret.len() < MIN_KEY_LEN {
+            return Err(SessionError::KeyTooShort { len: secret.len() });
+        }
+        struct Len64;
+        impl aws_lc_rs::hkdf::KeyType for Len64 {
+            fn len(&self) -> usize {
+                64
+            }
+        }
+        let mut material = [0u8; 64];
+        aws_lc_rs::hkdf::Salt::new(aws_lc_rs::hkdf::HKDF_SHA256, b"genauth session codec")
+            .extract(secret)
+            .expand(&[b"cookie aes-256-gcm v1"], Len64)
+            .and_then(|okm| okm.fill(&mut material))
+            .map_err(|_| SessionError::Key)?;
+        Key::try_from(material.as_slice())
+            .map(Self::from_key)
+            .map_err(|_| SessionError::Key)
+    }
+
+    /// A codec with a random key: sessions do not survive a restart and are not shared between
+    /// instances. For development and tests.
+    ///
+    /// # Errors
+    /// [`SessionError::Key`] if the OS random number generator fails.
+    pub fn generate() -> Result<Self, SessionError> {
+        let mut secret = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut secret).map_err(|_| SessionError::Key)?;
+        Self::new(&secret)
+    }
+
+    /// A codec using this `cookie` key as it is (its encryption half).
+    pub fn from_key(key: Key) -> Self {
+        Self { key }
+    }
+
+    /// Seals any value for the cookie `name`, valid for `ttl`: one cookie value, no chunking.
+    ///
+    /// # Errors
+    /// [`SessionError::Serialize`].
+    pub fn seal_value<T: Serialize>(
+        &self,
+        name: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<String, SessionError> {
+        let exp = unix_secs(SystemTime::now() + ttl);
+        let plaintext = serde_json::to_string(&Envelope { exp, v: value })?;
+        let mut jar = CookieJar::new();
+        jar.private_mut(&self.key)
+            .add(Cookie::new(name.to_owned(), plaintext));
+        jar.get(name)
+            .map(|c| c.value().to_owned())
+            .ok_or(SessionError::Key)
+    }
+
+    /// Opens a value sealed by [`seal_value`](Self::seal_value) for the cookie `name`. `None`, with a
+    /// logged warning, when it was tampered with, sealed for another name or key, or does not parse;
+    /// `None` (logged at debug) when it has expired.
+    pub fn open_value<T: DeserializeOwned>(&self, name: &str, sealed: &str) -> Option<T> {
+        let jar = CookieJar::new();
+        let Some(cookie) = jar
+            .private(&self.key)
+            .decrypt(Cookie::new(name.to_owned(), sealed.to_owned()))
+        else {
+            tracing::warn!(
+                cookie = name,
+                "sealed cookie does not open (tampered, or another key); ignored"
+            );
+            return None;
+        };
+        let envelope: Envelope<T> = match serde_json::from_str(cookie.value()) {
+            Ok(envelope) => envelope,
+            Err(e) => {
+                tracing::warn!(cookie = name, error = %e, "sealed cookie has an unexpected shape; ignored");
+                return None;
+            }
+        };
+        if envelope.exp <= unix_secs(SystemTime::now()) {
+            tracing::debug!(cookie = name, "sealed cookie expired; ignored");
+            return None;
+        }
+        Some(envelope.v)
+    }
+
+    /// Seals a session for the cookie `name`, valid for `ttl`, as `(cookie name, value)` pairs:
+    /// `name` alone, or `name`, `name.1`, … when longer than [`CHUNK_SIZE`].
+    ///
+    /// # Errors
+    /// [`SessionError::TooLarge`] past [`MAX_CHUNKS`] chunks; [`SessionError::Serialize`].
+    pub fn seal(
+        &self,
+        session: &Session,
+        name: &str,
+        ttl: Duration,
+    ) -> Result<Vec<(String, String)>, SessionError> {
+        let sealed = self.seal_value(name, session, ttl)?;
+        chunk(name, &sealed)
+    }
+
+    /// Opens the session sealed into the cookie `name` (and its chunks), reading cookies through
+    /// `lookup`. `None` when there is no such cookie, or when it does not open (see
+    /// [`open_value`](Self::open_value)); never an error.
+    pub fn open<'a>(
+        &self,
+        name: &str,
+        lookup: impl Fn(&str) -> Option<&'a str>,
+    ) -> Option<Session> {
+        let sealed = unchunk(name, lookup)?;
+        self.open_value(name, &sealed)
+    }
+
+    /// Seals a pending login for the (short-lived) cookie `name`, valid for `ttl`.
+    ///
+    /// # Errors
+    /// [`SessionError::Serialize`].
+    pub fn seal_pending(
+        &self,
+        pending: &PendingLogin,
+        name: &str,
+        ttl: Duration,
+    ) -> Result<String, SessionError> {
+        self.seal_value(name, pending, ttl)
+    }
+
+    /// Opens a pending login sealed for the cookie `name`; `None` as for [`open_value`](Self::open_value).
+    pub fn open_pending(&self, name: &str, sealed: &str) -> Option<PendingLogin> {
+        self.open_value(name, sealed)
+    }
+}
+
+/// The names a session sealed for `name` may occupy: `name`, `name.1`, … `name.7`.
+pub fn chunk_names(name: &str) -> impl Iterator<Item = String> + '_ {
+    (0..MAX_CHUNKS).map(move |i| chunk_name(name, i))
+}
+
+fn chunk_name(name: &str, index: usize) -> String {
+    if index == 0 {
+        name.to_owned()
+    } else {
+        format!("{name}.{index}")
+    }
+}
+
+/// Splits a sealed value (base64: ASCII, no `.`) into cookies; the first carries the count when
+/// there are several.
+fn chunk(name: &str, sealed: &str) -> Result<Vec<(String, String)>, SessionError> {
+    if sealed.len() <= CHUNK_SIZE {
+        return Ok(vec![(name.to_owned(), sealed.to_owned())]);
+    }
+    let pieces: Vec<&str> = sealed
+        .as_bytes()
+        .chunks(CHUNK_SIZE)
+        .map(|piece| std::str::from_utf8(piece).unwrap_or_default())
+        .collect();
+    if pieces.len() > MAX_CHUNKS {
+        return Err(SessionError::TooLarge {
+            size: sealed.len(),
+            limit: CHUNK_SIZE * MAX_CHUNKS,
+        });
+    }
+    let count = pieces.len();
+    Ok(pieces
+        .into_iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            let value = if i == 0 {
+                format!("{count}.{piece}")
+            } else {
+                piece.to_owned()
+            };
+            (chunk_name(name, i), value)
+        })
+        .collect())
+}
+
+/// Reassembles a chunked value; `None` (logged) when a chunk is missing or the count is garbled.
+fn unchunk<'a>(name: &str, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
+    let first = lookup(name)?;
+    let Some((count, head)) = first.split_once('.') else {
+        return Some(first.to_owned());
+    };
+    let count = match count.parse::<usize>() {
+        Ok(n) if (2..=MAX_CHUNKS).contains(&n) => n,
+        _ => {
+            tracing::warn!(
+                cookie = name,
+                "session cookie has a garbled chunk count; ignored"
+            );
+            return None;
+        }
+    };
+    let mut sealed = String::with_capacity(count * CHUNK_SIZE);
+    sealed.push_str(head);
+    for i in 1..count {
+        let Some(piece) = lookup(&chunk_name(name, i)) else {
+            tracing::warn!(
+                cookie = name,
+                chunk = i,
+                "session cookie chunk missing; ignored"
+            );
+            return None;
+        };
+        sealed.push_str(piece);
+    }
+    Some(sealed)
+}
+
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The cookies a request carries, parsed once from its `Cookie` headers (RFC 6265 §5.4). When a name
+/// repeats, the first value wins (browsers send the most specific path first). `Debug` shows names
+/// only.
+#[derive(Clone, Default)]
+pub struct RequestCookies {
+    pairs: Vec<(String, String)>,
+}
+
+impl fmt::Debug for RequestCookies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.pairs.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+impl RequestCookies {
+    /// Parses every `Cookie` header value (raw bytes; values that are not UTF-8 are skipped).
+    pub fn from_headers<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        let mut pairs = Vec::new();
+        for value in values {
+            let Ok(text) = std::str::from_utf8(value) else {
+                continue;
+            };
+            for pair in text.split(';') {
+                let Some((name, value)) = pair.split_once('=') else {
+                    continue;
+                };
+                let name = name.trim();
+                if name.is_empty() {
+                    continue;
+                }
+                let value = value.trim();
+                let value = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(value);
+                pairs.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        Self { pairs }
+    }
+
+    /// The value of the first cookie called `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether a cookie called `name` was sent.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+/// Attributes of the cookies genauth writes: session (`{prefix}_session` and its chunks) and login
+/// transaction (`{prefix}_login`). `HttpOnly` and `SameSite=Lax` always (Lax lets the provider's
+/// top-level redirect back to the callback carry the login cookie).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct CookieSettings {
+    prefix: String,
+    path: String,
+    domain: Option<String>,
+    secure: bool,
+    session_ttl: Duration,
+    login_ttl: Duration,
+}
+
+impl Default for CookieSettings {
+    /// Prefix `genauth`, path `/`, `Secure`, 24-hour sessions, 10-minute logins.
+    fn default() -> Self {
+        Self {
+            prefix: "genauth".into(),
+            path: "/".into(),
+            domain: None,
+            secure: true,
+            session_ttl: DEFAULT_SESSION_TTL,
+            login_ttl: login::LOGIN_TIMEOUT,
+        }
+    }
+}
+
+impl CookieSettings {
+    /// The defaults, with `Secure` unless `redirect_uri`'s host is loopback (`localhost`,
+    /// `*.localhost`, `127.0.0.0/8`, `::1`), where browsers serve plain `http` in development.
+    pub fn for_redirect_uri(redirect_uri: Option<&Url>) -> Self {
+        Self {
+            secure: !redirect_uri.is_some_and(is_loopback),
+            ..Self::default()
+        }
+    }
+
+    /// The cookie name prefix (default `genauth`): cookies `{prefix}_session` and `{prefix}_login`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The cookies' `Path` (default `/`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// The cookies' `Domain` (default none: host-only cookies).
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Force `Secure` on or off.
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// How long a session lasts after it was last written (`Max-Age` and the sealed expiry; default
+    /// 24 hours).
+    pub fn session_ttl(mut self, ttl: Duration) -> Self {
+        self.session_ttl = ttl;
+        self
+    }
+
+    /// How long a login may take from redirect to callback (default 10 minutes).
+    pub fn login_ttl(mut self, ttl: Duration) -> Self {
+        self.login_ttl = ttl;
+        self
+    }
+
+    /// Whether cookies are `Secure`.
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// The session lifetime.
+    pub fn session_max_age(&self) -> Duration {
+        self.session_ttl
+    }
+
+    /// The login lifetime.
+    pub fn login_max_age(&self) -> Duration {
+        self.login_ttl
+    }
+
+    /// The session cookie's name: `{prefix}_session`.
+    pub fn session_cookie_name(&self) -> String {
+        format!("{}_session", self.prefix)
+    }
+
+    /// The login-transaction cookie's name: `{prefix}_login`.
+    pub fn login_cookie_name(&self) -> String {
+        format!("{}_login", self.prefix)
+    }
+
+    /// A cookie with these attributes and `Max-Age` = `max_age`. Its `to_string()` is the
+    /// `Set-Cookie` header value, for frameworks on another version of the `cookie` crate.
+    pub fn cookie(&self, name: String, value: String, max_age: Duration) -> Cookie<'static> {
+        let max_age =
+            cookie::time::Duration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
+        let mut builder = Cookie::build((name, value))
+            .path(self.path.clone())
+            .secure(self.secure)
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .max_age(max_age);
+        if let Some(domain) = &self.domain {
+            builder = builder.domain(domain.clone());
+        }
+        builder.build()
+    }
+
+    /// A cookie that deletes `name` (empty value, `Max-Age=0`, same path and domain).
+    pub fn removal(&self, name: String) -> Cookie<'static> {
+        let mut cookie = self.cookie(name, String::new(), Duration::ZERO);
+        cookie.make_removal();
+        cookie
+    }
+}
+
+/// Whether the URL's host is a loopback host.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => {
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            domain == "localhost" || domain.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Where to send the browser and which cookies to set: the result of
+/// [`SessionManager::begin_login`], [`complete_login`](SessionManager::complete_login) and
+/// [`logout`](SessionManager::logout).
+#[derive(Debug)]
+pub struct Redirect {
+    /// The `Location` of the 302 response.
+    pub location: String,
+    /// Cookies to set (`Set-Cookie`), removals included.
+    pub set_cookies: Vec<Cookie<'static>>,
+}
+
+/// The session of a request, as loaded by [`SessionManager::load`].
+#[derive(Debug, Default)]
+pub struct LoadedSession {
+    /// The session, if the request has a valid one.
+    pub session: Option<Session>,
+    /// Cookies to add to the response: a rewritten session after refresh, or removals when the
+    /// session ended (refresh token rejected).
+    pub set_cookies: Vec<Cookie<'static>>,
+}
+
+/// A failed callback: the error, and the cookies to set anyway (the login cookie is always removed).
+#[derive(Debug)]
+pub struct CallbackFailure {
+    /// What went wrong; [`LoginError::status_code`] is the response status.
+    pub error: LoginError,
+    /// Cookies to set.
+    pub set_cookies: Vec<Cookie<'static>>,
+}
+
+/// How long the result of a refresh is reused for other requests carrying the same (old) session
+/// cookie: a page loading many resources at once refreshes once, not once per request (which would
+/// fail at providers that rotate refresh tokens).
+const REFRESH_REUSE: Duration = Duration::from_secs(60);
+
+/// Refreshes remembered at once (per process).
+const REFRESH_CACHE_CAPACITY: usize = 1024;
+
+/// A refresh outcome shared with concurrent requests: the new session, or `None` when the provider
+/// rejected the refresh token.
+#[derive(Clone)]
+struct RefreshOutcome {
+    at: Instant,
+    session: Option<Session>,
+}
+
+/// Everything a web adapter needs for browser sign-in, in framework-neutral terms: give it the
+/// request's cookies (and the callback query), send back its redirect and `Set-Cookie`s.
+///
+/// Build one per application and share it (`Arc`): it holds the [`Client`], the [`SessionCodec`] and
+/// the [`CookieSettings`]. Concurrent requests of one session that all need a refresh share a single
+/// call to the token endpoint.
+#[derive(Clone)]
+#[must_use]
+pub struct SessionManager {
+    client: Client,
+    codec: SessionCodec,
+    cookies: CookieSettings,
+    refresh_skew: Duration,
+    revoke_on_logout: bool,
+    authorize_params: AuthorizeParams,
+    post_logout_redirect_uri: Option<String>,
+    /// Keyed by the SHA-256 of the refresh token used.
+    refreshes: Arc<quick_cache::sync::Cache<[u8; 32], RefreshOutcome>>,
+}
+
+impl fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionManager")
+            .field("client", &self.client)
+            .field("cookies", &self.cookies)
+            .field("refresh_skew", &self.refresh_skew)
+            .field("revoke_on_logout", &self.revoke_on_logout)
+            .field("post_logout_redirect_uri", &self.post_logout_redirect_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionManager {
+    /// A manager with cookie settings derived from the client's redirect URI
+    /// ([`CookieSettings::for_redirect_uri`]), refresh 60 s before expiry, no revocation on logout.
+    pub fn new(client: Client, codec: SessionCodec) -> Self {
+        let cookies = CookieSettings::for_redirect_uri(client.config().redirect_uri());
+        Self {
+            client,
+            codec,
+            cookies,
+            refresh_skew: DEFAULT_REFRESH_SKEW,
+            revoke_on_logout: false,
+            authorize_params: AuthorizeParams::default(),
+            post_logout_redirect_uri: None,
+            refreshes: Arc::new(quick_cache::sync::Cache::new(REFRESH_CACHE_CAPACITY)),
+        }
+    }
+
+    /// Replaces the cookie settings.
+    pub fn cookie_settings(mut self, cookies: CookieSettings) -> Self {
+        self.cookies = cookies;
+        self
+    }
+
+    /// Refresh the access token when it expires within `skew` (default 60 s).
+    pub fn refresh_skew(mut self, skew: Duration) -> Self {
+        self.refresh_skew = skew;
+        self
+    }
+
+    /// Revoke the refresh token (else the access token) at logout (RFC 7009); default `false`.
+    pub fn revoke_on_logout(mut self, revoke: bool) -> Self {
+        self.revoke_on_logout = revoke;
+        self
+    }
+
+    /// Options of every authorization request (scope, prompt, extra parameters, …). `state`,
+    /// `nonce` and PKCE are generated per login whatever is set here.
+    pub fn authorize_params(mut self, params: AuthorizeParams) -> Self {
+        self.authorize_params = params;
+        self
+    }
+
+    /// Where the provider sends the browser after logout (default: the client's logout redirect URI).
+    pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The codec.
+    pub fn codec(&self) -> &SessionCodec {
+        &self.codec
+    }
+
+    /// The cookie settings.
+    pub fn settings(&self) -> &CookieSettings {
+        &self.cookies
+    }
+
+    /// The request's session without refreshing it.
+    pub fn open(&self, cookies: &RequestCookies) -> Option<Session> {
+        self.codec
+            .open(&self.cookies.session_cookie_name(), |name| {
+                cookies.get(name)
+            })
+    }
+
+    /// Whether `session` is due for a refresh (access token expiring within the refresh skew, refresh
+    /// token present). Lets an adapter take the synchronous path for most requests.
+    pub fn needs_refresh(&self, session: &Session) -> bool {
+        session.needs_refresh(SystemTime::now(), self.refresh_skew)
+    }
+
+    /// The request's session, refreshed first when its access token is about to expire
+    /// ([`open`](Self::open), then [`refresh_session`](Self::refresh_session) when
+    /// [`needs_refresh`](Self::needs_refresh)).
+    pub async fn load(&self, cookies: &RequestCookies) -> LoadedSession {
+        match self.open(cookies) {
+            Some(session) if self.needs_refresh(&session) => {
+                self.refresh_session(session, cookies).await
+            }
+            session => LoadedSession {
+                session,
+                set_cookies: Vec::new(),
+            },
+        }
+    }
+
+    /// Refreshes an opened session and says which cookies to write. A refresh rejected by the
+    /// provider (`invalid_grant`, changed subject) ends the session (cookies removed); a provider that
+    /// cannot be reached leaves it as it is, to retry on a later request.
+    pub async fn refresh_session(
+        &self,
+        session: Session,
+        cookies: &RequestCookies,
+    ) -> LoadedSession {
+        match self.refresh_once(session).await {
+            Ok(Some(session)) => {
+                let set_cookies = self.store(&session, cookies).unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "refreshed session could not be stored; keeping the old cookie");
+                    Vec::new()
+                });
+                LoadedSession {
+                    session: Some(session),
+                    set_cookies,
+                }
+            }
+            Ok(None) => LoadedSession {
+                session: None,
+                set_cookies: self.clear(cookies),
+            },
+            Err(session) => LoadedSession {
+                session: Some(session),
+                set_cookies: Vec::new(),
+            },
+        }
+    }
+
+    /// Refreshes `session`, sharing the outcome with concurrent requests of the same session:
+    /// `Ok(Some)` refreshed, `Ok(None)` rejected by the provider (signed out), `Err(session)` unchanged
+    /// because the provider is unavailable.
+    async fn refresh_once(&self, mut session: Session) -> Result<Option<Session>, Session> {
+        let Some(refresh_token) = session.refresh_token() else {
+            return Err(session);
+        };
+        let key = crate::types::sha256(refresh_token.secret().as_bytes());
+        let guard = match self.refreshes.get_value_or_guard_async(&key).await {
+            Ok(shared) if shared.at.elapsed() < REFRESH_REUSE => return Ok(shared.session),
+            Ok(_) => None,
+            Err(guard) => Some(guard),
+        };
+        let session = match refresh(&self.client, &mut session).await {
+            Ok(()) => Some(session),
+            Err(e) if e.status_code() >= 500 => {
+                tracing::warn!(error = %e, "session refresh failed, provider unavailable; retrying later");
+                return Err(session);
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "session refresh rejected; signing the user out");
+                None
+            }
+        };
+        let outcome = RefreshOutcome {
+            at: Instant::now(),
+            session: session.clone(),
+        };
+        match guard {
+            Some(guard) => {
+                let _ = guard.insert(outcome);
+            }
+            None => self.refreshes.insert(key, outcome),
+        }
+        Ok(session)
+    }
+
+    /// The cookies that store `session`, plus removals of chunks the request carries that the new
+    /// value no longer uses.
+    ///
+    /// # Errors
+    /// [`SessionError::TooLarge`], [`SessionError::Serialize`].
+    pub fn store(
+        &self,
+        session: &Session,
+        cookies: &RequestCookies,
+    ) -> Result<Vec<Cookie<'static>>, SessionError> {
+        let name = self.cookies.session_cookie_name();
+        let ttl = self.cookies.session_ttl;
+        let chunks = self.codec.seal(session, &name, ttl)?;
+        let used = chunks.len();
+        let mut set: Vec<Cookie<'static>> = chunks
+            .into_iter()
+            .map(|(name, value)| self.cookies.cookie(name, value, ttl))
+            .collect();
+        set.extend(
+            chunk_names(&name)
+                .skip(used)
+                .filter(|n| cookies.contains(n))
+                .map(|n| self.cookies.removal(n)),
+        );
+        Ok(set)
+    }
+
+    /// Removals of every session cookie (and chunk) the request carries.
+    pub fn clear(&self, cookies: &RequestCookies) -> Vec<Cookie<'static>> {
+        let name = self.cookies.session_cookie_name();
+        let mut set: Vec<Cookie<'static>> = chunk_names(&name)
+            .filter(|n| cookies.contains(n))
+            .map(|n| self.cookies.removal(n))
+            .collect();
+        if set.is_empty() {
+            set.push(self.cookies.removal(name));
+        }
+        set
+    }
+
+    /// Starts a login: the provider's authorization URL, and the sealed login cookie holding
+    /// `state`, `nonce`, PKCE verifier and the return-to path (`return_to` is checked with
+    /// [`login::safe_return_to`]; `/` when absent or unsafe).
+    ///
+    /// # Errors
+    /// [`LoginError::Client`] when the authorization URL cannot be built (configuration), or the
+    /// pending login cannot be sealed.
+    pub fn begin_login(&self, return_to: Option<&str>) -> Result<Redirect, LoginError> {
+        let (request, pending) = login::start(&self.client, return_to, &self.authorize_params)?;
+        let name = self.cookies.login_cookie_name();
+        let sealed = self
+            .codec
+            .seal_pending(&pending, &name, self.cookies.login_ttl)
+            .map_err(LoginError::Session)?;
+        Ok(Redirect {
+            location: request.url.into(),
+            set_cookies: vec![self.cookies.cookie(name, sealed, self.cookies.login_ttl)],
+        })
+    }
+
+    /// Completes a login at the callback: opens the login cookie, runs [`login::finish`], stores the
+    /// session, and redirects to the return-to path. The login cookie is removed either way.
+    ///
+    /// # Errors
+    /// [`CallbackFailure`] with the [`LoginError`] (its status is 4xx for anything the browser or
+    /// the provider's answer caused, 502/503 for provider failures).
+    pub async fn complete_login(
+        &self,
+        cookies: &RequestCookies,
+        params: &CallbackParams,
+    ) -> Result<Redirect, CallbackFailure> {
+        let name = self.cookies.login_cookie_name();
+        let mut set_cookies = vec![self.cookies.removal(name.clone())];
+        let pending = cookies
+            .get(&name)
+            .and_then(|sealed| self.codec.open_pending(&name, sealed));
+        let result = match pending {
+            None => Err(match &params.error {
+                // The provider's own error is the more useful message even without a login cookie.
+                Some(_) => login::provider_error(params),
+                None => LoginError::NoPendingLogin,
+            }),
+            Some(pending) => {
+                let return_to = pending.return_to.clone();
+                match login::finish(&self.client, pending, params).await {
+                    Ok(session) => self
+                        .store(&session, cookies)
+                        .map(|stored| (return_to, stored))
+                        .map_err(LoginError::Session),
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        match result {
+            Ok((location, stored)) => {
+                set_cookies.extend(stored);
+                Ok(Redirect {
+                    location,
+                    set_cookies,
+                })
+            }
+            Err(error) => {
+                tracing::info!(error = %error, status = error.status_code(), "login callback failed");
+                Err(CallbackFailure { error, set_cookies })
+            }
+        }
+    }
+
+    /// Signs out: removes the session cookies, revokes the refresh token when configured (failures
+    /// are logged, not fatal), and redirects to the provider's logout URL ([`Client::logout_url`],
+    /// with `id_token_hint` and the post-logout redirect), or to the post-logout redirect (else `/`)
+    /// when the provider has none.
+    pub async fn logout(&self, cookies: &RequestCookies) -> Redirect {
+        let session = self.open(cookies);
+        if self.revoke_on_logout {
+            if let Some(tokens) = session.as_ref().and_then(|s| s.tokens.as_ref()) {
+                let (token, hint) = match &tokens.refresh_token {
+                    Some(rt) => (rt.secret(), TokenTypeHint::RefreshToken),
+                    None => (tokens.access_token.secret(), TokenTypeHint::AccessToken),
+                };
+                if let Err(e) = self.client.revoke(token, Some(hint)).await {
+                    tracing::warn!(error = %e, "token revocation at logout failed");
+                }
+            }
+        }
+        let params = LogoutParams {
+            id_token_hint: session.as_ref().and_then(|s| s.id_token().cloned()),
+            post_logout_redirect_uri: self.post_logout_redirect_uri.clone(),
+            ..LogoutParams::default()
+        };
+        let location = match self.client.logout_url(&params) {
+            Ok(url) => url.into(),
+            Err(e) => {
+                tracing::warn!(error = %e, "no provider logout URL; redirecting locally");
+                self.post_logout_redirect_uri
+                    .clone()
+                    .or_else(|| {
+                        self.client
+                            .config()
+                            .logout_redirect_uri()
+                            .map(|u| u.to_string())
+                    })
+                    .unwrap_or_else(|| "/".to_owned())
+            }
+        };
+        Redirect {
+            location,
+            set_cookies: self.clear(cookies),
+        }
+    }
+}
+
+/// Serde for [`Protocol`] as its configuration name (`oidc`, `oauth`, `saml`, `cas`).
+pub(crate) mod protocol_serde {
+    use crate::config::Protocol;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(protocol: &Protocol, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match protocol {
+            Protocol::Oidc => "oidc",
+            Protocol::OAuth2 => "oauth",
+            Protocol::Saml => "saml",
+            Protocol::Cas => "cas",
+        })
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Protocol, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codec() -> SessionCodec {
+        SessionCodec::new(b"0123456789abcdef0123456789abcdef").unwrap()
+    }
+
+    fn user() -> AuthUser {
+        let mut claims = ExtraClaims::new();
+        claims.insert("name".into(), "Ada".into());
+        claims.insert("email".into(), "ada@example.com".into());
+        AuthUser::with_claims("u-1", claims, Protocol::Oidc)
+    }
+
+    fn login_state(extra_claim_len: usize) -> LoginState {
+        serde_json::from_value(serde_json::json!({
+            "access_token": "at-secret",
+            "token_type": "Bearer",
+            "id_token": "id-secret",
+            "refresh_token": "rt-secret",
+            "scope": "openid profile",
+            "expires_in_secs": 3600,
+            "expires_at": null,
+            "id_token_claims": {"sub": "u-1", "blob": "x".repeat(extra_claim_len)},
+            "access_token_claims": null,
+        }))
+        .unwrap()
+    }
+
+    fn open_pairs(codec: &SessionCodec, name: &str, pairs: &[(String, String)]) -> Option<Session> {
+        codec.open(name, |n| {
+            pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str())
+        })
+    }
+
+    #[test]
+    fn seal_open_round_trip() {
+        let codec = codec();
+        let session = Session::with_tokens(user(), login_state(10));
+        let pairs = codec.seal(&session, "s", Duration::from_secs(60)).unwrap();
+        assert_eq!(pairs.len(), 1);
+        assert!(
+            !pairs[0].1.contains("secret"),
+            "sealed value must not show tokens"
+        );
+        let opened = open_pairs(&codec, "s", &pairs).unwrap();
+        assert_eq!(opened.user, session.user);
+        assert_eq!(opened.access_token().unwrap().secret(), "at-secret");
+        assert_eq!(opened.refresh_token().unwrap().secret(), "rt-secret");
+    }
+
+    #[test]
+    fn key_length_and_derivation() {
+        assert!(matches!(
+            SessionCodec::new(&[1; 31]),
+            Err(SessionError::KeyTooShort { len: 31 })
+        ));
+        let a = SessionCodec::new(&[1; 32]).unwrap();
+        let b = SessionCodec::new(&[2; 32]).unwrap();
+        let pairs = a
+            .seal(&Session::new(user()), "s", Duration::from_secs(60))
+            .unwrap();
+        assert!(
+            open_pairs(&b, "s", &pairs).is_none(),
+            "another key must not open it"
+        );
+        assert!(open_pairs(&SessionCodec::new(&[1; 32]).unwrap(), "s", &pairs).is_some());
+        assert_eq!(format!("{a:?}"), "SessionCodec([redacted])");
+        assert!(SessionCodec::generate().is_ok());
+    }
+
+    #[test]
+    fn tampered_truncated_or_renamed_values_read_as_no_session() {
+        let codec = codec();
+        let pairs = codec
+            .seal(&Session::new(user()), "s", Duration::from_secs(60))
+            .unwrap();
+        let value = &pairs[0].1;
+        let mut bytes = value.clone().into_bytes();
+        bytes[20] = if bytes[20] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        for bad in [
+            tampered.as_str(),
+            &value[..value.len() - 4],
+            "",
+            "garbage",
+            "%%%",
+            "3.abc",
+            "99.x",
+            "é",
+        ] {
+            assert!(codec.open("s", |_| Some(bad)).is_none(), "{bad:?}");
+        }
+        assert!(
+            codec
+                .open("t", |n| (n == "t").then_some(value.as_str()))
+                .is_none()
+        );
+        assert!(codec.open("s", |_| None).is_none());
+    }
+
+    #[test]
+    fn expired_values_read_as_no_session() {
+        let codec = codec();
+        let pairs = codec
+            .seal(&Session::new(user()), "s", Duration::ZERO)
+            .unwrap();
+        assert!(open_pairs(&codec, "s", &pairs).is_none());
+    }
+
+    #[test]
+    fn large_sessions_are_chunked_past_4kb() {
+        let codec = codec();
+        let session = Session::with_tokens(user(), login_state(9000));
+        let pairs = codec.seal(&session, "s", Duration::from_secs(60)).unwrap();
+        assert!(pairs.len() >= 3, "{}", pairs.len());
+        assert_eq!(pairs[0].0, "s");
+        assert_eq!(pairs[1].0, "s.1");
+        assert!(pairs[0].1.starts_with(&format!("{}.", pairs.len())));
+        for (name, value) in &pairs {
+            assert!(name.len() + value.len() <= CHUNK_SIZE + 8, "{name}");
+        }
+        let opened = open_pairs(&codec, "s", &pairs).unwrap();
+        assert_eq!(
+            opened.tokens.unwrap().id_token_claims.unwrap().extra["blob"]
+                .as_str()
+                .unwrap()
+                .len(),
+            9000
+        );
+        // A missing or swapped chunk fails closed.
+        assert!(open_pairs(&codec, "s", &pairs[..pairs.len() - 1]).is_none());
+        let mut swapped = pairs.clone();
+        let (a, b) = (swapped[1].1.clone(), swapped[2].1.clone());
+        swapped[1].1 = b;
+        swapped[2].1 = a;
+        assert!(open_pairs(&codec, "s", &swapped).is_none());
+        // Too large for MAX_CHUNKS cookies.
+        let huge = Session::with_tokens(user(), login_state(CHUNK_SIZE * MAX_CHUNKS));
+        assert!(matches!(
+            codec.seal(&huge, "s", Duration::from_secs(60)),
+            Err(SessionError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn pending_login_cookie_does_not_open_as_session() {
+        let codec = codec();
+        let sealed = codec
+            .seal_value(
+                "genauth_login",
+                &Session::new(user()),
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        assert!(
+            codec
+                .open("genauth_session", |_| Some(sealed.as_str()))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn secure_flag_follows_redirect_host() {
+        let secure = |uri: &str| {
+            CookieSettings::for_redirect_uri(Some(&Url::parse(uri).unwrap())).is_secure()
+        };
+        assert!(!secure("http://127.0.0.1:3000/callback"));
+        assert!(!secure("http://127.8.0.1/callback"));
+        assert!(!secure("http://localhost:3000/callback"));
+        assert!(!secure("http://app.localhost/callback"));
+        assert!(!secure("http://[::1]:3000/callback"));
+        assert!(secure("https://app.example.com/callback"));
+        assert!(secure("http://192.168.1.2/callback"));
+        assert!(secure("http://localhost.example.com/callback"));
+        assert!(CookieSettings::for_redirect_uri(None).is_secure());
+    }
+
+    #[test]
+    fn cookie_attributes() {
+        let settings = CookieSettings::default().secure(false).prefix("app");
+        assert_eq!(settings.session_cookie_name(), "app_session");
+        assert_eq!(settings.login_cookie_name(), "app_login");
+        let c = settings
+            .clone()
+            .secure(true)
+            .cookie("app_session".into(), "v".into(), Duration::from_secs(60))
+            .to_string();
+        for attr in [
+            "app_session=v",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/",
+            "Max-Age=60",
+        ] {
+            assert!(c.contains(attr), "{c}");
+        }
+        let c = settings
+            .cookie("x".into(), "v".into(), Duration::from_secs(60))
+            .to_string();
+        assert!(!c.contains("Secure"), "{c}");
+        let removal = settings.removal("x".into()).to_string();
+        assert!(removal.contains("Max-Age=0"), "{removal}");
+    }
+
+    #[test]
+    fn request_cookies_parse() {
+        let cookies = RequestCookies::from_headers([
+            b"a=1; b=\"2\"; junk; =x".as_slice(),
+            b"a=3;c=4".as_slice(),
+            b"\xff=1".as_slice(),
+        ]);
+        assert_eq!(cookies.get("a"), Some("1"));
+        assert_eq!(cookies.get("b"), Some("2"));
+        assert_eq!(cookies.get("c"), Some("4"));
+        assert!(!cookies.contains("junk"));
+        assert_eq!(format!("{cookies:?}"), r#"["a", "b", "a", "c"]"#);
+    }
+
+    #[test]
+    fn needs_refresh_only_near_expiry_with_refresh_token() {
+        let now = SystemTime::now();
+        let mut tokens = login_state(0);
+        tokens.expires_at = Some(now + Duration::from_secs(30));
+        let mut session = Session::with_tokens(user(), tokens);
+        assert!(session.needs_refresh(now, Duration::from_secs(60)));
+        assert!(!session.needs_refresh(now, Duration::from_secs(10)));
+        if let Some(t) = session.tokens.as_mut() {
+            t.refresh_token = None;
+        }
+        assert!(!session.needs_refresh(now, Duration::from_secs(60)));
+        assert!(!Session::new(user()).needs_refresh(now, Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn auth_user_from_claims_and_protocol_serde() {
+        let claims: Claims = serde_json::from_value(serde_json::json!({
+            "sub": "u-9", "iss": "https://i", "nonce": "n", "at_hash": "h", "name": "Bob"
+        }))
+        .unwrap();
+        let user = AuthUser::from_claims(&claims, Protocol::OAuth2).unwrap();
+        assert_eq!(user.sub, "u-9");
+        assert_eq!(user.display_name(), Some("Bob"));
+        assert!(user.claim("nonce").is_none() && user.claim("sub").is_none());
+        assert_eq!(user.to_json()["sub"], "u-9");
+        let json = serde_json::to_value(&user).unwrap();
+        assert_eq!(json["protocol"], "oauth");
+        let back: AuthUser = serde_json::from_value(json).unwrap();
+        assert_eq!(back, user);
+        let no_sub: Claims = serde_json::from_value(serde_json::json!({"iss": "x"})).unwrap();
+        assert!(AuthUser::from_claims(&no_sub, Protocol::Oidc).is_none());
+    }
+
+    #[test]
+    fn debug_never_shows_tokens() {
+        let session = Session::with_tokens(user(), login_state(0));
+        let debug = format!("{session:?}");
+        assert!(
+            !debug.contains("at-secret")
+                && !debug.contains("rt-secret")
+                && !debug.contains("id-secret")
+        );
+    }
+}
