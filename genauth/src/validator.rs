@@ -477,14 +477,20 @@ impl IntrospectionValidator {
             .introspect(token, None)
             .await
             .map_err(|e| ValidationError::ProviderUnavailable(Box::new(e)))?;
-        let now = now_secs();
+        // Time left until `exp`, to the sub-second, so the entry dies with the token.
+        let left = |exp: u64| {
+            (UNIX_EPOCH + Duration::from_secs(exp))
+                .duration_since(SystemTime::now())
+                .ok()
+                .filter(|left| !left.is_zero())
+        };
         // RFC 7662 §2.2: `active` is the answer; an `exp` already past makes it inactive regardless.
-        let (result, ttl) = match introspection.claims.exp {
+        let (result, ttl) = match introspection.claims.exp.map(left) {
             _ if !introspection.active => (Cached::Inactive, self.inactive_ttl),
-            Some(exp) if exp <= now => (Cached::Inactive, self.inactive_ttl),
-            Some(exp) => (
+            Some(None) => (Cached::Inactive, self.inactive_ttl),
+            Some(Some(left)) => (
                 Cached::Active(Arc::new(introspection.claims)),
-                self.max_cache_ttl.min(Duration::from_secs(exp - now)),
+                self.max_cache_ttl.min(left),
             ),
             None => (
                 Cached::Active(Arc::new(introspection.claims)),
@@ -601,5 +607,224 @@ mod tests {
             v.validate("bad").await,
             Err(ValidationError::Rejected(_))
         ));
+    }
+}
+
+/// Cache behaviour of [`JwksValidator`], with keys rotated behind a mock `jwks_uri`.
+#[cfg(all(test, feature = "testing"))]
+mod jwks_validator_tests {
+    use super::*;
+    use crate::jwks::JwksCache;
+    use crate::testing::TestIssuer;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    async fn serve(server: &MockServer, issuer: &TestIssuer) {
+        server.reset().await;
+        Mock::given(method("GET"))
+            .and(path("/jwks"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(issuer.jwks()))
+            .mount(server)
+            .await;
+    }
+
+    /// A verifier for `issuer`'s tokens whose keys come from the mock server.
+    async fn remote_verifier(
+        server: &MockServer,
+        issuer: &TestIssuer,
+        leeway: Duration,
+    ) -> JwtVerifier {
+        serve(server, issuer).await;
+        let uri = url::Url::parse(&format!("{}/jwks", server.uri())).unwrap();
+        JwtVerifier::builder(issuer.issuer())
+            .audience(issuer.audience())
+            .jwks(JwksCache::new(reqwest::Client::new(), uri))
+            .leeway(leeway)
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_cached_token_skips_signature_verification() {
+        let server = MockServer::start().await;
+        let issuer = TestIssuer::new();
+        let verifier = remote_verifier(&server, &issuer, Duration::from_secs(60)).await;
+        let cached = JwksValidator::new(verifier.clone());
+        let uncached = JwksValidator::new(verifier.clone()).with_cache_capacity(0);
+        let token = issuer.mint(serde_json::json!({"sub": "alice"}));
+        assert_eq!(
+            cached.validate(&token).await.unwrap().sub.as_deref(),
+            Some("alice")
+        );
+        uncached.validate(&token).await.unwrap();
+
+        // The provider rotates its key: the token's kid is gone from the JWKS.
+        serve(&server, &TestIssuer::new()).await;
+        verifier.jwks().unwrap().refresh().await.unwrap();
+
+        // Only the cache still knows the token: proof that a hit does not verify again.
+        assert_eq!(
+            cached.validate(&token).await.unwrap().sub.as_deref(),
+            Some("alice")
+        );
+        assert!(matches!(
+            uncached.validate(&token).await,
+            Err(ValidationError::UnknownKey { .. })
+        ));
+        // Failures are not cached.
+        let forged = issuer.forged_token();
+        assert!(cached.validate(&forged).await.is_err());
+        assert!(cached.validate(&forged).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_cached_token_never_outlives_its_exp() {
+        let issuer = TestIssuer::new();
+        let verifier = JwtVerifier::builder(issuer.issuer())
+            .audience(issuer.audience())
+            .jwks(issuer.jwks_cache())
+            .leeway(Duration::ZERO)
+            .build()
+            .unwrap();
+        let validator = JwksValidator::new(verifier);
+        let exp = now_secs() + 2;
+        let token = issuer.mint(serde_json::json!({"exp": exp}));
+        validator.validate(&token).await.unwrap();
+        while now_secs() < exp {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(matches!(
+            validator.validate(&token).await,
+            Err(ValidationError::Expired { .. })
+        ));
+    }
+}
+
+/// [`IntrospectionValidator`] against a mock introspection endpoint.
+#[cfg(test)]
+mod introspection_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+    /// Answers with `body` (or `status` 500 when `None`) and counts calls.
+    struct Endpoint {
+        body: Option<serde_json::Value>,
+        hits: Arc<AtomicUsize>,
+    }
+
+    impl Respond for Endpoint {
+        fn respond(&self, _: &Request) -> ResponseTemplate {
+            self.hits.fetch_add(1, Ordering::SeqCst);
+            match &self.body {
+                Some(body) => ResponseTemplate::new(200).set_body_json(body.clone()),
+                None => ResponseTemplate::new(500),
+            }
+        }
+    }
+
+    /// A validator whose provider answers every introspection with `body`; and the call counter.
+    async fn validator(
+        body: Option<serde_json::Value>,
+    ) -> (MockServer, IntrospectionValidator, Arc<AtomicUsize>) {
+        let server = MockServer::start().await;
+        let hits = Arc::new(AtomicUsize::new(0));
+        Mock::given(method("POST"))
+            .and(path("/oidc/token/introspection"))
+            .respond_with(Endpoint {
+                body,
+                hits: Arc::clone(&hits),
+            })
+            .mount(&server)
+            .await;
+        let config = crate::ClientConfig::builder("app")
+            .client_secret("secret")
+            .app_host(server.uri())
+            .build()
+            .unwrap();
+        let client = crate::Client::new(config).unwrap();
+        (server, IntrospectionValidator::new(client), hits)
+    }
+
+    fn active(exp: u64) -> serde_json::Value {
+        serde_json::json!({"active": true, "sub": "u1", "aud": "api", "scope": "read", "exp": exp})
+    }
+
+    #[tokio::test]
+    async fn active_answers_are_cached_up_to_max_ttl() {
+        let (_s, v, hits) = validator(Some(active(now_secs() + 3600))).await;
+        let v = v.max_cache_ttl(Duration::from_millis(200));
+        for _ in 0..3 {
+            let claims = v.validate("opaque-1").await.unwrap();
+            assert!(claims.has_scope("read"));
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        // Another token is another entry.
+        v.validate("opaque-2").await.unwrap();
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+        // Past max_cache_ttl, the provider is asked again.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        v.validate("opaque-1").await.unwrap();
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn an_active_entry_never_outlives_exp() {
+        let exp = now_secs() + 2;
+        let (_s, v, hits) = validator(Some(active(exp))).await;
+        v.validate("opaque").await.unwrap();
+        while now_secs() < exp {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // The entry died with `exp`; the provider (still saying "active" with a past exp) is asked
+        // again and the token is refused.
+        assert!(matches!(
+            v.validate("opaque").await,
+            Err(ValidationError::Inactive)
+        ));
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn inactive_answers_are_cached_for_inactive_ttl() {
+        let (_s, v, hits) = validator(Some(serde_json::json!({"active": false}))).await;
+        for _ in 0..3 {
+            let err = v.validate("revoked").await.unwrap_err();
+            assert!(matches!(err, ValidationError::Inactive));
+            assert_eq!(err.status_code(), 401);
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        let v = v.inactive_ttl(Duration::ZERO);
+        v.validate("revoked-2").await.unwrap_err();
+        v.validate("revoked-2").await.unwrap_err();
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn provider_failure_is_503_and_not_cached() {
+        let (_s, v, hits) = validator(None).await;
+        for _ in 0..2 {
+            let err = v.validate("opaque").await.unwrap_err();
+            assert!(
+                matches!(err, ValidationError::ProviderUnavailable(_)),
+                "{err}"
+            );
+            assert_eq!(err.status_code(), 503);
+            assert_eq!(err.bearer_error_code(), None);
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn audience_is_checked_when_configured_and_cache_can_be_disabled() {
+        let (_s, v, hits) = validator(Some(active(now_secs() + 3600))).await;
+        let v = v.cache_capacity(0);
+        v.clone().audience("api").validate("t").await.unwrap();
+        assert!(matches!(
+            v.clone().audience("other-api").validate("t").await,
+            Err(ValidationError::InvalidAudience { .. })
+        ));
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
     }
 }
