@@ -1384,6 +1384,95 @@ mod tests {
         assert!(AuthUser::from_claims(&no_sub, Protocol::Oidc).is_none());
     }
 
+    fn manager() -> SessionManager {
+        let config = crate::ClientConfig::builder("app")
+            .client_secret("secret")
+            .app_host("https://example.genauth.ai")
+            .redirect_uri("http://127.0.0.1:3000/callback")
+            .build()
+            .unwrap();
+        SessionManager::new(Client::new(config).unwrap(), codec())
+    }
+
+    fn as_request(cookies: &[Cookie<'static>]) -> RequestCookies {
+        let header: Vec<String> = cookies
+            .iter()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect();
+        RequestCookies::from_headers([header.join("; ").as_bytes()])
+    }
+
+    #[test]
+    fn store_removes_stale_chunks_and_clear_removes_all() {
+        let manager = manager();
+        assert!(!manager.settings().is_secure(), "loopback redirect URI");
+        let big = manager
+            .store(
+                &Session::with_tokens(user(), login_state(9000)),
+                &RequestCookies::default(),
+            )
+            .unwrap();
+        assert!(big.len() >= 3);
+        let request = as_request(&big);
+        assert_eq!(manager.open(&request).unwrap().user.sub, "u-1");
+        let small = manager.store(&Session::new(user()), &request).unwrap();
+        assert_eq!(small[0].name(), "genauth_session");
+        let removed: Vec<&str> = small[1..].iter().map(|c| c.name()).collect();
+        assert_eq!(removed.len(), big.len() - 1, "{removed:?}");
+        assert!(small[1..].iter().all(|c| c.value().is_empty()));
+        let cleared = manager.clear(&request);
+        assert_eq!(cleared.len(), big.len());
+        assert!(
+            cleared
+                .iter()
+                .all(|c| c.max_age() == Some(cookie::time::Duration::ZERO))
+        );
+    }
+
+    #[test]
+    fn begin_login_seals_the_pending_login() {
+        let manager = manager();
+        let redirect = manager.begin_login(Some("//evil.example")).unwrap();
+        assert!(
+            redirect
+                .location
+                .starts_with("https://example.genauth.ai/oidc/auth?")
+        );
+        let cookie = &redirect.set_cookies[0];
+        assert_eq!(cookie.name(), "genauth_login");
+        let pending = manager
+            .codec()
+            .open_pending("genauth_login", cookie.value())
+            .unwrap();
+        assert_eq!(pending.return_to, "/");
+        assert!(
+            pending.state.is_some() && pending.nonce.is_some() && pending.code_verifier.is_some()
+        );
+        let state = pending.state.unwrap();
+        assert!(redirect.location.contains(state.secret()));
+        // The login cookie does not open as a session.
+        assert!(manager.open(&as_request(&redirect.set_cookies)).is_none());
+    }
+
+    #[tokio::test]
+    async fn callback_without_login_cookie_or_with_provider_error() {
+        let manager = manager();
+        let failure = manager
+            .complete_login(&RequestCookies::default(), &CallbackParams::code("c", "s"))
+            .await
+            .unwrap_err();
+        assert!(matches!(failure.error, LoginError::NoPendingLogin));
+        assert_eq!(failure.error.status_code(), 400);
+        assert_eq!(failure.set_cookies[0].name(), "genauth_login");
+        let login = manager.begin_login(None).unwrap();
+        let denied = CallbackParams::error("access_denied", None);
+        let failure = manager
+            .complete_login(&as_request(&login.set_cookies), &denied)
+            .await
+            .unwrap_err();
+        assert_eq!(failure.error.status_code(), 403);
+    }
+
     #[test]
     fn debug_never_shows_tokens() {
         let session = Session::with_tokens(user(), login_state(0));
