@@ -892,6 +892,47 @@ mod fetch_tests {
     }
 
     #[tokio::test]
+    async fn concurrent_unknown_kid_requests_share_one_refetch() {
+        let old = TestIssuer::new();
+        let rotated = TestIssuer::new();
+        let provider = Provider {
+            delay: Duration::from_millis(200),
+            ..Provider::default()
+        };
+        provider.serve(&old);
+        let (_server, uri) = start(&provider).await;
+        let cache = JwksCache::with_options(
+            reqwest::Client::new(),
+            uri,
+            JwksOptions {
+                refetch_cooldown: Duration::ZERO,
+                ..options()
+            },
+        );
+        cache
+            .key_for(Some(old.kid()), Algorithm::ES256)
+            .await
+            .unwrap();
+        provider.serve(&rotated);
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let cache = cache.clone();
+            let kid = rotated.kid().to_owned();
+            tasks.spawn(async move {
+                cache
+                    .key_for(Some(&kid), Algorithm::ES256)
+                    .await
+                    .map(|_| ())
+            });
+        }
+        while let Some(result) = tasks.join_next().await {
+            result.unwrap().unwrap();
+        }
+        // Waiters found the new keys after the lock instead of downloading again.
+        assert_eq!(provider.hits(), 2);
+    }
+
+    #[tokio::test]
     async fn never_fetched_and_provider_down_is_503() {
         let provider = Provider::default();
         provider.down.store(true, Ordering::SeqCst);
