@@ -6,15 +6,14 @@
 //! - SAML: `GET {app_host}/api/v2/saml-idp/{app_id}` (GenAuth as SAML IdP).
 //! - CAS: `GET {cas_base_url}/login?service=` (CAS protocol 3.0 §2.1).
 
-use crate::config::{join_path, Protocol};
+use crate::config::{Protocol, join_path};
 use crate::pkce::PkceMethod;
-use crate::types::{random_token, CodeVerifier, CsrfState, Nonce};
+use crate::types::{CodeVerifier, CsrfState, Nonce, random_token};
 use crate::{Client, Error};
 use url::Url;
 
 /// Options of one authorization request. Every field has a safe default (`AuthorizeParams::default()`).
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct AuthorizeParams {
     /// `redirect_uri` (for CAS: the `service`); default: the configured redirect URI.
     pub redirect_uri: Option<String>,
@@ -89,6 +88,7 @@ const RESERVED: &[&str] = &[
     "code_challenge",
     "code_challenge_method",
     "service",
+    "resource",
 ];
 
 impl Client {
@@ -198,6 +198,9 @@ impl Client {
                 q.append_pair("code_challenge", &verifier.challenge(params.pkce_method))
                     .append_pair("code_challenge_method", params.pkce_method.as_str());
             }
+            for resource in config.resources() {
+                q.append_pair("resource", resource);
+            }
             for (name, value) in config
                 .extra_authorization_params()
                 .iter()
@@ -221,9 +224,10 @@ impl Client {
     /// # Errors
     /// [`Error::Unsupported`] without a GenAuth app host.
     pub fn saml_login_url(&self) -> Result<Url, Error> {
-        let host = self.config().app_host().ok_or_else(|| {
-            Error::Unsupported("SAML login links need a GenAuth app host".into())
-        })?;
+        let host = self
+            .config()
+            .app_host()
+            .ok_or_else(|| Error::Unsupported("SAML login links need a GenAuth app host".into()))?;
         let path = format!("api/v2/saml-idp/{}", self.config().client_id());
         join_path(host, &path).map_err(|e| Error::Unsupported(e.to_string()))
     }
@@ -266,7 +270,8 @@ mod tests {
             .app_host("https://example.genauth.ai")
             .redirect_uri("http://127.0.0.1:3000/callback")
             .protocol(protocol)
-            .authorization_param("resource", "urn:api");
+            .resource("urn:api")
+            .authorization_param("resource", "ignored:reserved");
         if let Some(scope) = scope {
             b = b.scope(scope);
         }
@@ -280,7 +285,9 @@ mod tests {
     #[test]
     fn oidc_url_has_every_parameter() {
         let c = client(Protocol::Oidc, Some("openid profile offline_access"));
-        let req = c.authorization_request(&AuthorizeParams::default()).unwrap();
+        let req = c
+            .authorization_request(&AuthorizeParams::default())
+            .unwrap();
         assert_eq!(req.url.path(), "/oidc/auth");
         let q = query(&req.url);
         assert_eq!(q["client_id"], "app1");
@@ -293,7 +300,10 @@ mod tests {
         assert_eq!(q["code_challenge_method"], "S256");
         assert_eq!(
             q["code_challenge"],
-            req.code_verifier.as_ref().unwrap().challenge(PkceMethod::S256)
+            req.code_verifier
+                .as_ref()
+                .unwrap()
+                .challenge(PkceMethod::S256)
         );
         assert_eq!(q["resource"], "urn:api");
         assert!(!q.contains_key("response_mode"));
@@ -305,7 +315,11 @@ mod tests {
     #[test]
     fn prompt_rules() {
         let c = client(Protocol::Oidc, None);
-        let q = query(&c.authorization_request(&AuthorizeParams::default()).unwrap().url);
+        let q = query(
+            &c.authorization_request(&AuthorizeParams::default())
+                .unwrap()
+                .url,
+        );
         assert!(!q.contains_key("prompt"));
         let forced = AuthorizeParams {
             forced: true,
@@ -315,7 +329,11 @@ mod tests {
         assert_eq!(q["prompt"], "login");
         // A substring is not a scope token.
         let c = client(Protocol::Oidc, Some("openid not_offline_access"));
-        let q = query(&c.authorization_request(&AuthorizeParams::default()).unwrap().url);
+        let q = query(
+            &c.authorization_request(&AuthorizeParams::default())
+                .unwrap()
+                .url,
+        );
         assert!(!q.contains_key("prompt"));
     }
 
@@ -328,7 +346,10 @@ mod tests {
             state: Some(CsrfState::new("st")),
             nonce: Some(Nonce::new("no")),
             pkce_method: PkceMethod::Plain,
-            extra: vec![("state".into(), "evil".into()), ("tenant_id".into(), "t1".into())],
+            extra: vec![
+                ("state".into(), "evil".into()),
+                ("tenant_id".into(), "t1".into()),
+            ],
             ..Default::default()
         };
         let req = c.authorization_request(&params).unwrap();
@@ -339,14 +360,22 @@ mod tests {
         assert_eq!(q["nonce"], "no");
         assert_eq!(q["code_challenge_method"], "plain");
         assert_eq!(q["tenant_id"], "t1");
-        assert_eq!(req.url.query_pairs().filter(|(k, _)| k == "state").count(), 1);
+        assert_eq!(
+            req.url.query_pairs().filter(|(k, _)| k == "state").count(),
+            1
+        );
     }
 
     #[test]
     fn oauth2_url() {
         let c = client(Protocol::OAuth2, None);
-        let req = c.authorization_request(&AuthorizeParams::default()).unwrap();
-        assert_eq!(req.url.as_str().split('?').next().unwrap(), "https://example.genauth.ai/oauth/auth");
+        let req = c
+            .authorization_request(&AuthorizeParams::default())
+            .unwrap();
+        assert_eq!(
+            req.url.as_str().split('?').next().unwrap(),
+            "https://example.genauth.ai/oauth/auth"
+        );
         let q = query(&req.url);
         assert_eq!(q["scope"], "user");
         assert!(req.nonce.is_none() && !q.contains_key("nonce"));
@@ -356,15 +385,25 @@ mod tests {
     #[test]
     fn saml_and_cas_urls() {
         let c = client(Protocol::Saml, None);
-        let req = c.authorization_request(&AuthorizeParams::default()).unwrap();
-        assert_eq!(req.url.as_str(), "https://example.genauth.ai/api/v2/saml-idp/app1");
+        let req = c
+            .authorization_request(&AuthorizeParams::default())
+            .unwrap();
+        assert_eq!(
+            req.url.as_str(),
+            "https://example.genauth.ai/api/v2/saml-idp/app1"
+        );
         let c = client(Protocol::Cas, None);
-        let req = c.authorization_request(&AuthorizeParams::default()).unwrap();
+        let req = c
+            .authorization_request(&AuthorizeParams::default())
+            .unwrap();
         assert_eq!(
             req.url.as_str(),
             "https://example.genauth.ai/cas-idp/app1/login?service=http%3A%2F%2F127.0.0.1%3A3000%2Fcallback"
         );
-        assert_eq!(req.redirect_uri.unwrap().as_str(), "http://127.0.0.1:3000/callback");
+        assert_eq!(
+            req.redirect_uri.unwrap().as_str(),
+            "http://127.0.0.1:3000/callback"
+        );
     }
 
     #[test]

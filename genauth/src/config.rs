@@ -114,12 +114,12 @@ pub struct ClientConfig {
     pub(crate) static_jwks: Option<jsonwebtoken::jwk::JwkSet>,
     pub(crate) cas_base_url: Option<Url>,
     pub(crate) extra_authorization_params: Vec<(String, String)>,
+    pub(crate) resources: Vec<String>,
     pub(crate) allow_hs256_id_tokens: bool,
 }
 
 impl ClientConfig {
     /// Starts a builder for the application with this client ID (GenAuth "App ID").
-    #[must_use]
     pub fn builder(client_id: impl Into<String>) -> ClientConfigBuilder {
         ClientConfigBuilder::new(client_id.into())
     }
@@ -186,6 +186,10 @@ impl ClientConfig {
     pub fn extra_authorization_params(&self) -> &[(String, String)] {
         &self.extra_authorization_params
     }
+    /// RFC 8707 resource indicators, sent as `resource` to the authorization and token endpoints.
+    pub fn resources(&self) -> &[String] {
+        &self.resources
+    }
     /// Whether HS256 ID tokens signed with the app secret are accepted.
     pub fn allows_hs256_id_tokens(&self) -> bool {
         self.allow_hs256_id_tokens
@@ -220,6 +224,7 @@ pub struct ClientConfigBuilder {
     static_jwks: Option<jsonwebtoken::jwk::JwkSet>,
     cas_base_url: Option<String>,
     extra_authorization_params: Vec<(String, String)>,
+    resources: Vec<String>,
     allow_hs256_id_tokens: bool,
 }
 
@@ -242,6 +247,7 @@ impl ClientConfigBuilder {
             static_jwks: None,
             cas_base_url: None,
             extra_authorization_params: Vec::new(),
+            resources: Vec::new(),
             allow_hs256_id_tokens: false,
         }
     }
@@ -326,9 +332,21 @@ impl ClientConfigBuilder {
     }
     /// Adds a query parameter to every authorization URL, e.g. `("resource", "https://api.example.com")`
     /// (RFC 8707). Protocol parameters this crate sets itself cannot be overridden this way.
-    pub fn authorization_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn authorization_param(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
         self.extra_authorization_params
             .push((name.into(), value.into()));
+        self
+    }
+    /// Adds an RFC 8707 resource indicator (an absolute URI without fragment, e.g.
+    /// `https://api.example.com` or `urn:example:api`): sent as `resource` in authorization requests and
+    /// in code-exchange, refresh and client-credentials requests, so the access token is issued for that
+    /// API (many providers then issue a JWT access token whose `aud` is the resource). Repeatable.
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
         self
     }
     /// Accepts HS256 ID tokens signed with the app secret (a GenAuth per-app setting). Off by default:
@@ -408,6 +426,16 @@ impl ClientConfigBuilder {
                 reason: "must be greater than zero".into(),
             });
         }
+        for resource in &self.resources {
+            // RFC 8707 §2: an absolute URI, no fragment.
+            let ok = url::Url::parse(resource).is_ok_and(|u| u.fragment().is_none());
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    field: "resource",
+                    reason: format!("`{resource}` is not an absolute URI without a fragment"),
+                });
+            }
+        }
         let opt_url = |field: &'static str, v: Option<String>| {
             v.map(|s| parse_http_url(field, &s)).transpose()
         };
@@ -427,6 +455,7 @@ impl ClientConfigBuilder {
             static_jwks: self.static_jwks,
             cas_base_url: opt_url("cas_base_url", self.cas_base_url)?,
             extra_authorization_params: self.extra_authorization_params,
+            resources: self.resources,
             allow_hs256_id_tokens: self.allow_hs256_id_tokens,
         })
     }
@@ -499,7 +528,10 @@ mod tests {
     #[test]
     fn defaults() {
         let c = base().build().unwrap();
-        assert_eq!(c.app_host().unwrap().as_str(), "https://example.genauth.ai/");
+        assert_eq!(
+            c.app_host().unwrap().as_str(),
+            "https://example.genauth.ai/"
+        );
         assert_eq!(c.scope(), "openid profile");
         assert_eq!(c.token_auth_method(), ClientAuthMethod::ClientSecretPost);
         assert_eq!(c.http_timeout(), Duration::from_secs(10));
@@ -538,24 +570,46 @@ mod tests {
             Err(ConfigError::Missing(_))
         ));
         let no_secret = ClientConfig::builder("a").app_host("h").build();
-        assert!(matches!(no_secret, Err(ConfigError::Invalid { field: "token_auth_method", .. })));
-        assert!(ClientConfig::builder("a")
-            .app_host("h")
-            .auth_method(ClientAuthMethod::None)
-            .build()
-            .is_ok());
+        assert!(matches!(
+            no_secret,
+            Err(ConfigError::Invalid {
+                field: "token_auth_method",
+                ..
+            })
+        ));
+        assert!(
+            ClientConfig::builder("a")
+                .app_host("h")
+                .auth_method(ClientAuthMethod::None)
+                .build()
+                .is_ok()
+        );
         assert!(matches!(
             base().scope("profile email").build(),
             Err(ConfigError::Invalid { field: "scope", .. })
         ));
         assert!(matches!(
             base().redirect_uri("not a url").build(),
-            Err(ConfigError::Invalid { field: "redirect_uri", .. })
+            Err(ConfigError::Invalid {
+                field: "redirect_uri",
+                ..
+            })
         ));
         assert!(matches!(
             base().issuer("https://x").build(),
-            Err(ConfigError::Invalid { field: "issuer", .. })
+            Err(ConfigError::Invalid {
+                field: "issuer",
+                ..
+            })
         ));
+        assert!(matches!(
+            base().resource("/relative").build(),
+            Err(ConfigError::Invalid {
+                field: "resource",
+                ..
+            })
+        ));
+        assert!(base().resource("urn:genauth:api").build().is_ok());
         assert!(matches!(
             base().http_timeout(Duration::ZERO).build(),
             Err(ConfigError::Invalid { .. })

@@ -83,6 +83,15 @@ pub enum Error {
     #[error("not supported: {0}")]
     Unsupported(String),
 
+    /// The CAS server rejected a ticket (`authenticationFailure`, CAS Protocol 3.0 §2.5.3).
+    #[error("CAS ticket rejected: {code}: {description}")]
+    Cas {
+        /// The failure code, e.g. `INVALID_TICKET`, `INVALID_SERVICE`.
+        code: String,
+        /// The server's description.
+        description: String,
+    },
+
     /// A token or ID token failed verification.
     #[error(transparent)]
     Validation(#[from] ValidationError),
@@ -116,6 +125,7 @@ impl Error {
             | Self::InvalidResponse { .. }
             | Self::ResponseTooLarge { .. } => 502,
             Self::Validation(e) => e.status_code(),
+            Self::Cas { .. } => 401,
             Self::Config(_) | Self::Unsupported(_) | Self::Random => 500,
         }
     }

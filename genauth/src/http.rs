@@ -1,9 +1,9 @@
 //! Transport plumbing shared by every provider call: bounded response bodies, error envelopes
 //! (RFC 6749 §5.2 and GenAuth `{code, message}`), client authentication (RFC 6749 §2.3.1), tracing.
 
+use crate::Error;
 use crate::config::ClientAuthMethod;
 use crate::types::{ClientId, ClientSecret};
-use crate::Error;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use std::time::Instant;

@@ -2,7 +2,7 @@
 //! mode), and GenAuth's legacy online validation `GET /api/v2/oidc/validate_token`.
 
 use crate::claims::Claims;
-use crate::{http, Client, Error, ExtraClaims};
+use crate::{Client, Error, ExtraClaims, http};
 use serde::{Deserialize, Serialize};
 
 /// An introspection response (RFC 7662 §2.2). An inactive token is a result (`active: false`), not an

@@ -3,9 +3,10 @@
 //!
 //! - **Reads are lock-free**: the keys live in an immutable map `kid → parsed key` behind an
 //!   [`ArcSwap`]; each key is parsed into a [`DecodingKey`] once, when fetched, never per request.
-//! - **Unknown `kid`** (a rotated key): the set is downloaded again, at most once per
-//!   [`JwksOptions::refetch_cooldown`], so a flood of tokens with made-up `kid`s cannot become a flood
-//!   of downloads.
+//! - **Unknown `kid`** (a rotated key): the set is downloaded again at once, then at most once per
+//!   [`JwksOptions::refetch_cooldown`] for further unknown `kid`s, so a flood of tokens with made-up
+//!   `kid`s cannot become a flood of downloads. Only such refetches count for the cooldown: a key
+//!   rotated just after start-up or after a scheduled refresh is picked up immediately.
 //! - **One download at a time**: a Tokio mutex guards the fetch; requests that waited on it look at
 //!   the new keys instead of downloading again.
 //! - **Refresh ahead of expiry**: the set is kept for the response's `Cache-Control: max-age`
@@ -52,7 +53,8 @@ use url::Url;
 /// How a [`JwksCache`] refreshes its keys. Durations are wall-clock spans.
 #[derive(Clone, Debug)]
 pub struct JwksOptions {
-    /// A token with an unknown `kid` triggers a new download at most this often (default 30 s).
+    /// Tokens with unknown `kid`s trigger a new download at most this often (default 30 s); the initial
+    /// and scheduled downloads do not count.
     pub refetch_cooldown: Duration,
     /// After a failed download, no new attempt for this long (default 5 s). Requests meanwhile use
     /// the keys already known, or fail with 503 if there are none.
@@ -297,6 +299,9 @@ struct Remote {
 struct LastAttempt {
     at: Option<Instant>,
     error: Option<Arc<crate::Error>>,
+    /// The last download made because of an unknown `kid`: only these count for `refetch_cooldown`,
+    /// so a rotation right after start-up or a scheduled refresh is picked up at once.
+    unknown_kid_refetch_at: Option<Instant>,
 }
 
 struct Inner {
@@ -433,14 +438,13 @@ impl JwksCache {
         };
         if generation == 0 {
             // Never downloaded: wait for (or make) the first download.
-            self.fetch_gated(remote, generation, Gate::Wait, Duration::ZERO)
-                .await;
+            self.fetch_gated(remote, generation, Gate::Wait, None).await;
             if self.inner.keys.load().generation == 0 {
                 return Err(ValidationError::KeysUnavailable(self.last_error()));
             }
         } else if refresh_due {
             // Near expiry: one request refreshes inline, the others go on with the current keys.
-            self.fetch_gated(remote, generation, Gate::IfFree, Duration::ZERO)
+            self.fetch_gated(remote, generation, Gate::IfFree, None)
                 .await;
         }
         let generation = {
@@ -455,16 +459,22 @@ impl JwksCache {
             remote,
             generation,
             Gate::Wait,
-            remote.options.refetch_cooldown,
+            Some(remote.options.refetch_cooldown),
         )
         .await;
         self.inner.keys.load().find(kid, alg)?.ok_or_else(unknown)
     }
 
     /// Downloads the keys unless someone else did while we waited for the lock, or a cooldown says
-    /// not yet. `min_interval` is the least time since the last completed attempt; a failed attempt
-    /// also holds off for `failure_cooldown`.
-    async fn fetch_gated(&self, remote: &Remote, seen: u64, gate: Gate, min_interval: Duration) {
+    /// not yet. `unknown_kid_cooldown` is set for refetches caused by an unknown `kid`: the least time
+    /// since the last such refetch. A failed attempt of any kind holds off for `failure_cooldown`.
+    async fn fetch_gated(
+        &self,
+        remote: &Remote,
+        seen: u64,
+        gate: Gate,
+        unknown_kid_cooldown: Option<Duration>,
+    ) {
         let _guard = match gate {
             Gate::Wait => self.inner.fetch.lock().await,
             Gate::IfFree => match self.inner.fetch.try_lock() {
@@ -477,17 +487,20 @@ impl JwksCache {
         if current.generation != seen {
             return;
         }
-        if let Ok(last) = self.inner.last.lock() {
-            if let Some(at) = last.at {
-                let since = at.elapsed();
-                let cooldown = if last.error.is_some() {
-                    min_interval.max(remote.options.failure_cooldown)
-                } else {
-                    min_interval
-                };
-                if since < cooldown {
-                    return;
-                }
+        if let Ok(mut last) = self.inner.last.lock() {
+            let failed_recently = last.error.is_some()
+                && last
+                    .at
+                    .is_some_and(|at| at.elapsed() < remote.options.failure_cooldown);
+            let refetched_recently = unknown_kid_cooldown.is_some_and(|cooldown| {
+                last.unknown_kid_refetch_at
+                    .is_some_and(|at| at.elapsed() < cooldown)
+            });
+            if failed_recently || refetched_recently {
+                return;
+            }
+            if unknown_kid_cooldown.is_some() {
+                last.unknown_kid_refetch_at = Some(Instant::now());
             }
         }
         // The error is recorded in `last` and logged by `http::send`.
@@ -534,10 +547,8 @@ impl JwksCache {
             Err(e) => Err(Arc::new(e)),
         };
         if let Ok(mut last) = self.inner.last.lock() {
-            *last = LastAttempt {
-                at: Some(Instant::now()),
-                error: outcome.as_ref().err().cloned(),
-            };
+            last.at = Some(Instant::now());
+            last.error = outcome.as_ref().err().cloned();
         }
         outcome
     }
@@ -844,20 +855,39 @@ mod fetch_tests {
         provider.serve(&old);
         let (_server, uri) = start(&provider).await;
 
-        // Long cooldown: the first download just happened, so an unknown kid does not refetch.
+        // Long cooldown: the first unknown kid refetches once (the initial download does not count),
+        // then a flood of made-up kids refetches nothing more, even when the keys really rotate.
         let cache = JwksCache::with_options(reqwest::Client::new(), uri.clone(), options());
         cache
             .key_for(Some(old.kid()), Algorithm::ES256)
             .await
             .unwrap();
-        provider.serve(&rotated);
         for _ in 0..10 {
             assert!(matches!(
-                cache.key_for(Some(rotated.kid()), Algorithm::ES256).await,
+                cache.key_for(Some("made-up"), Algorithm::ES256).await,
                 Err(ValidationError::UnknownKey { .. })
             ));
         }
-        assert_eq!(provider.hits(), 1, "cooldown holds refetches back");
+        assert_eq!(provider.hits(), 2, "one refetch, then the cooldown holds");
+        provider.serve(&rotated);
+        assert!(matches!(
+            cache.key_for(Some(rotated.kid()), Algorithm::ES256).await,
+            Err(ValidationError::UnknownKey { .. })
+        ));
+        assert_eq!(provider.hits(), 2, "cooldown holds refetches back");
+
+        // A rotation right after the first download is picked up at once.
+        let fresh = JwksCache::with_options(reqwest::Client::new(), uri.clone(), options());
+        provider.serve(&old);
+        fresh
+            .key_for(Some(old.kid()), Algorithm::ES256)
+            .await
+            .unwrap();
+        provider.serve(&rotated);
+        fresh
+            .key_for(Some(rotated.kid()), Algorithm::ES256)
+            .await
+            .unwrap();
 
         // Short cooldown: the rotated key is found by one refetch.
         provider.serve(&old);

@@ -16,6 +16,7 @@
 
 pub mod authorize;
 pub mod bearer;
+pub mod cas;
 pub mod claims;
 mod client;
 pub mod config;
@@ -25,18 +26,28 @@ pub mod introspection;
 pub mod jwks;
 pub mod jwt;
 pub mod login;
+pub mod logout;
 pub mod pkce;
 pub mod provider;
+pub mod revocation;
 pub mod session;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod token;
 pub mod types;
+pub mod userinfo;
 pub mod validator;
 
 pub use claims::{Claims, ExtraClaims};
 pub use client::Client;
 pub use config::{ClientAuthMethod, ClientConfig, ClientConfigBuilder, ConfigError, Protocol};
+/// The `cookie` crate, whose `Cookie` type [`session::SessionManager`] returns.
+pub use cookie;
 pub use error::Error;
+pub use jwks::{JwksCache, JwksOptions};
+pub use jwt::{IdTokenChecks, JwtVerifier, JwtVerifierBuilder};
 pub use provider::ProviderMetadata;
-pub use types::{AccessToken, ClientId, ClientSecret, CodeVerifier, CsrfState, IdToken, Nonce, RefreshToken};
-pub use validator::ValidationError;
+pub use types::{
+    AccessToken, ClientId, ClientSecret, CodeVerifier, CsrfState, IdToken, Nonce, RefreshToken,
+};
+pub use validator::{IntrospectionValidator, JwksValidator, TokenValidator, ValidationError};

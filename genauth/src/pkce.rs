@@ -1,7 +1,7 @@
 //! PKCE (RFC 7636): a `code_verifier` from the OS CSPRNG and its `code_challenge`.
 
-use crate::types::{random_token, sha256, CodeVerifier};
 use crate::Error;
+use crate::types::{CodeVerifier, random_token, sha256};
 use base64::Engine as _;
 
 /// The `code_challenge_method` (RFC 7636 §4.2).

@@ -1,8 +1,8 @@
 //! [`ProviderMetadata`]: the provider's endpoints, from OpenID Connect Discovery 1.0 or derived from a
 //! GenAuth app host without a network call.
 
-use crate::config::{join_path, Protocol};
-use crate::{http, Error};
+use crate::config::{Protocol, join_path};
+use crate::{Error, http};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -122,9 +122,18 @@ mod tests {
         let host = Url::parse("https://example.genauth.ai").unwrap();
         let m = ProviderMetadata::genauth(&host, Protocol::Oidc).unwrap();
         assert_eq!(m.issuer, "https://example.genauth.ai/oidc");
-        assert_eq!(m.authorization_endpoint.as_str(), "https://example.genauth.ai/oidc/auth");
-        assert_eq!(m.token_endpoint.unwrap().as_str(), "https://example.genauth.ai/oidc/token");
-        assert_eq!(m.userinfo_endpoint.unwrap().as_str(), "https://example.genauth.ai/oidc/me");
+        assert_eq!(
+            m.authorization_endpoint.as_str(),
+            "https://example.genauth.ai/oidc/auth"
+        );
+        assert_eq!(
+            m.token_endpoint.unwrap().as_str(),
+            "https://example.genauth.ai/oidc/token"
+        );
+        assert_eq!(
+            m.userinfo_endpoint.unwrap().as_str(),
+            "https://example.genauth.ai/oidc/me"
+        );
         assert_eq!(
             m.jwks_uri.unwrap().as_str(),
             "https://example.genauth.ai/oidc/.well-known/jwks.json"
@@ -142,8 +151,17 @@ mod tests {
             "https://example.genauth.ai/oidc/session/end"
         );
         let o = ProviderMetadata::genauth(&host, Protocol::OAuth2).unwrap();
-        assert_eq!(o.authorization_endpoint.as_str(), "https://example.genauth.ai/oauth/auth");
-        assert_eq!(o.token_endpoint.unwrap().as_str(), "https://example.genauth.ai/oauth/token");
-        assert_eq!(o.userinfo_endpoint.unwrap().as_str(), "https://example.genauth.ai/oauth/me");
+        assert_eq!(
+            o.authorization_endpoint.as_str(),
+            "https://example.genauth.ai/oauth/auth"
+        );
+        assert_eq!(
+            o.token_endpoint.unwrap().as_str(),
+            "https://example.genauth.ai/oauth/token"
+        );
+        assert_eq!(
+            o.userinfo_endpoint.unwrap().as_str(),
+            "https://example.genauth.ai/oauth/me"
+        );
     }
 }
