@@ -1,1 +1,48 @@
-fn main() {}
+//! `axum-api`: an API protected by bearer tokens.
+//!
+//! - `GET /public`: no token needed.
+//! - `GET /me`: any valid bearer token → its verified claims as JSON (401 + `WWW-Authenticate` otherwise).
+//! - `GET /scoped`: also needs the scope `GENAUTH_REQUIRED_SCOPE` (403 `insufficient_scope` without it).
+//!
+//! Tokens are verified locally against the provider's JWKS (`GENAUTH_VALIDATION=jwks`, the default),
+//! or by RFC 7662 introspection (`GENAUTH_VALIDATION=introspection`). Environment: see `settings.rs`.
+//!
+//! ```sh
+//! GENAUTH_ISSUER=https://example.genauth.ai/oidc GENAUTH_APP_ID=... GENAUTH_APP_SECRET=... \
+//!   cargo run -p genauth-examples --bin axum-api
+//! curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/me
+//! ```
+
+use axum::{Json, Router, routing::get};
+use genauth_axum::{BearerAuthLayer, Claims};
+use genauth_examples::{Settings, exit_with, pages};
+
+#[tokio::main]
+async fn main() {
+    let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
+    let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
+    let validator = settings.validator(&client).unwrap_or_else(|e| exit_with(e));
+
+    let app = Router::new()
+        .route("/public", get(|| async { Json(pages::public_json()) }))
+        .route(
+            "/me",
+            get(|Claims(claims): Claims| async move { Json(claims) })
+                .layer(BearerAuthLayer::from_arc(validator.clone())),
+        )
+        .route(
+            "/scoped",
+            get(|Claims(claims): Claims| async move { Json(claims) }).layer(
+                BearerAuthLayer::from_arc(validator)
+                    .required_scopes([settings.required_scope.clone()]),
+            ),
+        );
+
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .unwrap_or_else(|e| exit_with(format!("BIND={}: {e}", settings.bind)));
+    println!("{}", pages::listening_line(settings.bind));
+    axum::serve(listener, app)
+        .await
+        .unwrap_or_else(|e| exit_with(e));
+}

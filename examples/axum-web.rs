@@ -1,1 +1,48 @@
-fn main() {}
+//! `axum-web`: a web application that signs users in with GenAuth or any OpenID Provider.
+//!
+//! - `GET /`: the sign-in state.
+//! - `GET /login` (`?return_to=/path`), `GET /callback`, `GET /logout`: the sign-in routes.
+//! - `GET /profile`: login required → the user's claims as JSON; a browser without a session is
+//!   redirected to `/login?return_to=/profile`.
+//!
+//! Sessions live in an encrypted cookie whose key is generated at start-up (restarting signs everyone
+//! out). Environment: see `settings.rs`; `GENAUTH_PROTOCOL=oauth` or `cas` switch the sign-in protocol.
+//!
+//! ```sh
+//! GENAUTH_ISSUER=https://example.genauth.ai/oidc GENAUTH_APP_ID=... GENAUTH_APP_SECRET=... \
+//!   cargo run -p genauth-examples --bin axum-web
+//! # then open http://127.0.0.1:3000/
+//! ```
+
+use axum::{Json, Router, response::Html, routing::get};
+use genauth::session::{SessionCodec, SessionManager};
+use genauth_axum::{AuthUser, WebAuth};
+use genauth_examples::{Settings, exit_with, pages};
+
+#[tokio::main]
+async fn main() {
+    let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
+    let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
+    let codec = SessionCodec::generate().unwrap_or_else(|e| exit_with(e));
+    let auth = WebAuth::new(SessionManager::new(client, codec).revoke_on_logout(true));
+
+    let app = Router::new()
+        .route(
+            "/",
+            get(|user: Option<AuthUser>| async move { Html(pages::home_page(user.as_deref())) }),
+        )
+        .route(
+            "/profile",
+            get(|user: AuthUser| async move { Json(user.to_json()) }).layer(auth.require_login()),
+        )
+        .merge(auth.routes())
+        .layer(auth.session_layer());
+
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .unwrap_or_else(|e| exit_with(format!("BIND={}: {e}", settings.bind)));
+    println!("{}", pages::listening_line(settings.bind));
+    axum::serve(listener, app)
+        .await
+        .unwrap_or_else(|e| exit_with(e));
+}

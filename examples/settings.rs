@@ -1,0 +1,266 @@
+//! The environment variables every example reads (a public interface: names and defaults are stable).
+//!
+//! | variable | meaning | default |
+//! | --- | --- | --- |
+//! | `GENAUTH_ISSUER` | any OpenID Provider's issuer (endpoints by discovery) | – |
+//! | `GENAUTH_APP_HOST` | a GenAuth app host, e.g. `https://example.genauth.ai` | – |
+//! | `GENAUTH_APP_ID` | the app ID (`client_id`) | required |
+//! | `GENAUTH_APP_SECRET` | the app secret (`client_secret`) | none (public client) |
+//! | `GENAUTH_TOKEN_AUTH_METHOD` | `client_secret_post`, `client_secret_basic` or `none` | `client_secret_post` (`none` without a secret) |
+//! | `GENAUTH_REDIRECT_URI` | the callback URL | `http://127.0.0.1:3000/callback` |
+//! | `GENAUTH_LOGOUT_REDIRECT_URI` | where the provider sends the browser after logout | `http://127.0.0.1:3000/` |
+//! | `GENAUTH_SCOPE` | space-separated scopes | `openid profile` (`user` for OAuth 2.0) |
+//! | `GENAUTH_PROTOCOL` | `oidc`, `oauth` or `cas` | `oidc` |
+//! | `GENAUTH_CAS_URL` | CAS server base URL | `{app_host}/cas-idp/{app_id}` |
+//! | `GENAUTH_RESOURCE` | RFC 8707 resource indicator | – |
+//! | `GENAUTH_AUDIENCE` | expected `aud` of bearer tokens | `GENAUTH_RESOURCE`, else the app ID |
+//! | `GENAUTH_VALIDATION` | `jwks` or `introspection` | `jwks` |
+//! | `GENAUTH_REQUIRED_SCOPE` | scope `/scoped` requires | `api:read` |
+//! | `BIND` | listen address | `127.0.0.1:3000` |
+//!
+//! Exactly one of `GENAUTH_ISSUER` and `GENAUTH_APP_HOST` must be set. A missing or malformed variable
+//! is reported as one line naming it.
+
+use genauth::validator::{IntrospectionValidator, TokenValidator};
+use genauth::{Client, ClientAuthMethod, ClientConfig, Protocol};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Settings read from the environment.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `GENAUTH_ISSUER` or `GENAUTH_APP_HOST`.
+    pub provider: Provider,
+    /// `GENAUTH_APP_ID`.
+    pub app_id: String,
+    /// `GENAUTH_APP_SECRET`.
+    pub app_secret: Option<String>,
+    /// `GENAUTH_TOKEN_AUTH_METHOD`.
+    pub auth_method: ClientAuthMethod,
+    /// `GENAUTH_REDIRECT_URI`.
+    pub redirect_uri: String,
+    /// `GENAUTH_LOGOUT_REDIRECT_URI`.
+    pub logout_redirect_uri: String,
+    /// `GENAUTH_SCOPE`.
+    pub scope: Option<String>,
+    /// `GENAUTH_PROTOCOL`.
+    pub protocol: Protocol,
+    /// `GENAUTH_CAS_URL`.
+    pub cas_url: Option<String>,
+    /// `GENAUTH_RESOURCE`.
+    pub resource: Option<String>,
+    /// `GENAUTH_AUDIENCE`.
+    pub audience: Option<String>,
+    /// `GENAUTH_VALIDATION`.
+    pub validation: Validation,
+    /// `GENAUTH_REQUIRED_SCOPE`.
+    pub required_scope: String,
+    /// `BIND`.
+    pub bind: SocketAddr,
+}
+
+/// Where the provider's endpoints come from.
+#[derive(Clone, Debug)]
+pub enum Provider {
+    /// `GENAUTH_ISSUER`: OpenID Connect Discovery.
+    Issuer(String),
+    /// `GENAUTH_APP_HOST`: GenAuth endpoints derived from the host.
+    AppHost(String),
+}
+
+/// `GENAUTH_VALIDATION`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Validation {
+    /// Local JWT verification against the provider's JWKS.
+    Jwks,
+    /// RFC 7662 introspection at the provider (cached).
+    Introspection,
+}
+
+/// A missing or malformed environment variable.
+#[derive(Debug)]
+pub struct EnvError(String);
+
+impl std::fmt::Display for EnvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EnvError {}
+
+fn var(name: &str) -> Result<Option<String>, EnvError> {
+    match std::env::var(name) {
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v.trim().to_owned())),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(EnvError(format!("{name} is not valid UTF-8")))
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr>(name: &str, value: Option<String>, default: T) -> Result<T, EnvError>
+where
+    T::Err: std::fmt::Display,
+{
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|e| EnvError(format!("{name}={v} is invalid: {e}"))),
+    }
+}
+
+impl Settings {
+    /// Reads every variable.
+    ///
+    /// # Errors
+    /// One line naming the first missing or malformed variable.
+    pub fn from_env() -> Result<Self, EnvError> {
+        let provider = match (var("GENAUTH_ISSUER")?, var("GENAUTH_APP_HOST")?) {
+            (Some(issuer), None) => Provider::Issuer(issuer),
+            (None, Some(host)) => Provider::AppHost(host),
+            (None, None) => {
+                return Err(EnvError(
+                    "GENAUTH_ISSUER or GENAUTH_APP_HOST must be set (an OpenID Provider issuer, or a GenAuth app host)".into(),
+                ))
+            }
+            (Some(_), Some(_)) => {
+                return Err(EnvError(
+                    "GENAUTH_ISSUER and GENAUTH_APP_HOST are both set: set only one".into(),
+                ))
+            }
+        };
+        let app_id = var("GENAUTH_APP_ID")?.ok_or_else(|| {
+            EnvError("GENAUTH_APP_ID must be set (the app ID / client_id)".into())
+        })?;
+        let app_secret = var("GENAUTH_APP_SECRET")?;
+        let default_method = if app_secret.is_some() {
+            ClientAuthMethod::ClientSecretPost
+        } else {
+            ClientAuthMethod::None
+        };
+        let auth_method = parse(
+            "GENAUTH_TOKEN_AUTH_METHOD",
+            var("GENAUTH_TOKEN_AUTH_METHOD")?,
+            default_method,
+        )?;
+        let protocol = parse("GENAUTH_PROTOCOL", var("GENAUTH_PROTOCOL")?, Protocol::Oidc)?;
+        if protocol == Protocol::Saml {
+            return Err(EnvError(
+                "GENAUTH_PROTOCOL=saml is invalid: the examples sign in with oidc, oauth or cas"
+                    .into(),
+            ));
+        }
+        let validation = match var("GENAUTH_VALIDATION")?.as_deref() {
+            None | Some("jwks") => Validation::Jwks,
+            Some("introspection") => Validation::Introspection,
+            Some(other) => {
+                return Err(EnvError(format!(
+                    "GENAUTH_VALIDATION={other} is invalid: use jwks or introspection"
+                )));
+            }
+        };
+        let url_var = |name: &str, default: &str| -> Result<String, EnvError> {
+            let value = var(name)?.unwrap_or_else(|| default.to_owned());
+            url::Url::parse(&value)
+                .map_err(|e| EnvError(format!("{name}={value} is not a URL: {e}")))?;
+            Ok(value)
+        };
+        Ok(Self {
+            provider,
+            app_id,
+            app_secret,
+            auth_method,
+            redirect_uri: url_var("GENAUTH_REDIRECT_URI", "http://127.0.0.1:3000/callback")?,
+            logout_redirect_uri: url_var("GENAUTH_LOGOUT_REDIRECT_URI", "http://127.0.0.1:3000/")?,
+            scope: var("GENAUTH_SCOPE")?,
+            protocol,
+            cas_url: var("GENAUTH_CAS_URL")?,
+            resource: var("GENAUTH_RESOURCE")?,
+            audience: var("GENAUTH_AUDIENCE")?,
+            validation,
+            required_scope: var("GENAUTH_REQUIRED_SCOPE")?.unwrap_or_else(|| "api:read".into()),
+            bind: parse(
+                "BIND",
+                var("BIND")?,
+                SocketAddr::from(([127, 0, 0, 1], 3000)),
+            )?,
+        })
+    }
+
+    /// The client: discovery for an issuer, derived endpoints for a GenAuth app host.
+    ///
+    /// # Errors
+    /// A configuration the client refuses, or a failed discovery, as one line.
+    pub async fn client(&self) -> Result<Client, EnvError> {
+        let mut b = ClientConfig::builder(&self.app_id)
+            .redirect_uri(&self.redirect_uri)
+            .logout_redirect_uri(&self.logout_redirect_uri)
+            .protocol(self.protocol)
+            .auth_method(self.auth_method);
+        b = match &self.provider {
+            Provider::Issuer(issuer) => b.issuer(issuer),
+            Provider::AppHost(host) => b.app_host(host),
+        };
+        if let Some(secret) = &self.app_secret {
+            b = b.client_secret(secret.as_str());
+        }
+        if let Some(scope) = &self.scope {
+            b = b.scope(scope);
+        }
+        if let Some(cas) = &self.cas_url {
+            b = b.cas_base_url(cas);
+        }
+        if let Some(resource) = &self.resource {
+            b = b.resource(resource);
+        }
+        let config = b
+            .build()
+            .map_err(|e| EnvError(format!("configuration: {e}")))?;
+        match &self.provider {
+            Provider::Issuer(_) => Client::discover(config)
+                .await
+                .map_err(|e| EnvError(format!("GENAUTH_ISSUER: {e}"))),
+            Provider::AppHost(_) => {
+                Client::new(config).map_err(|e| EnvError(format!("GENAUTH_APP_HOST: {e}")))
+            }
+        }
+    }
+
+    /// The expected `aud` of bearer tokens: `GENAUTH_AUDIENCE`, else `GENAUTH_RESOURCE`, else the app ID.
+    pub fn audience(&self) -> &str {
+        self.audience
+            .as_deref()
+            .or(self.resource.as_deref())
+            .unwrap_or(&self.app_id)
+    }
+
+    /// The bearer-token validator `GENAUTH_VALIDATION` names.
+    ///
+    /// # Errors
+    /// When the provider publishes no keys (JWKS mode).
+    pub fn validator(&self, client: &Client) -> Result<Arc<dyn TokenValidator>, EnvError> {
+        Ok(match self.validation {
+            Validation::Jwks => Arc::new(
+                client
+                    .jwks_validator([self.audience()])
+                    .map_err(|e| EnvError(format!("GENAUTH_VALIDATION=jwks: {e}")))?,
+            ),
+            Validation::Introspection => {
+                let mut v = IntrospectionValidator::new(client.clone());
+                if let Some(aud) = &self.audience {
+                    v = v.audience(aud.as_str());
+                }
+                Arc::new(v)
+            }
+        })
+    }
+}
+
+/// Prints a one-line error and exits with status 2.
+pub fn exit_with(error: impl std::fmt::Display) -> ! {
+    eprintln!("error: {error}");
+    std::process::exit(2)
+}
