@@ -848,6 +848,39 @@ mod fetch_tests {
     }
 
     #[tokio::test]
+    async fn a_foreign_issuer_never_costs_a_download() {
+        let ours = TestIssuer::new();
+        let provider = Provider::default();
+        provider.serve(&ours);
+        let (_server, uri) = start(&provider).await;
+        let cache = JwksCache::with_options(reqwest::Client::new(), uri, options());
+        let verifier = crate::JwtVerifier::builder(ours.issuer())
+            .audience(ours.audience())
+            .jwks(cache)
+            .build()
+            .unwrap();
+        // Another issuer's token with an unknown kid: refused on its claimed `iss`, no download, so
+        // the unknown-kid refetch stays available for a real rotation.
+        let foreign = TestIssuer::new().with_issuer("https://elsewhere.example");
+        for _ in 0..5 {
+            let err = verifier
+                .verify::<crate::ExtraClaims>(&foreign.mint(serde_json::json!({})))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, ValidationError::InvalidIssuer { .. }),
+                "{err:?}"
+            );
+        }
+        assert_eq!(provider.hits(), 0);
+        verifier
+            .verify::<crate::ExtraClaims>(&ours.mint(serde_json::json!({})))
+            .await
+            .unwrap();
+        assert_eq!(provider.hits(), 1);
+    }
+
+    #[tokio::test]
     async fn unknown_kid_refetches_behind_the_cooldown() {
         let old = TestIssuer::new();
         let rotated = TestIssuer::new();

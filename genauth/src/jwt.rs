@@ -290,6 +290,28 @@ impl JwtVerifier {
             }
         }
 
+        // Before any key lookup: a token that does not even claim our issuer can never be valid, so
+        // it must not cost a JWKS download (an unknown `kid` from a foreign issuer would otherwise use
+        // up the refetch cooldown and delay a real key rotation). This reads `iss` unverified, only to
+        // reject; acceptance still needs the signature and the full checks below.
+        #[derive(serde::Deserialize)]
+        struct Issuer {
+            iss: Option<String>,
+        }
+        let claimed = decode_part::<Issuer>(payload).ok_or_else(|| {
+            ValidationError::Malformed("the token payload is not base64url-encoded JSON".into())
+        })?;
+        match claimed.iss {
+            Some(iss) if iss == inner.issuer => {}
+            Some(iss) => {
+                return Err(ValidationError::InvalidIssuer {
+                    expected: inner.issuer.clone(),
+                    found: quote(&iss),
+                });
+            }
+            None => return Err(ValidationError::MissingClaim("iss")),
+        }
+
         // The key: the app secret for HS*, else the JWKS key for `kid`, pinned by its type and `alg`.
         let jwks_key;
         let key =

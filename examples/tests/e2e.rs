@@ -1,0 +1,518 @@
+//! The examples, run as a user would run them, against a real OpenID Provider (`oidc-provider`,
+//! started on loopback by `genauth_tests::op`). One suite, parameterised by adapter: every scenario
+//! runs against `axum-web`/`axum-api` and `actix-web`/`actix-api`, which must answer identically.
+//!
+//! Each test starts its own provider (with a client registered for the app's port) and spawns the
+//! example binary with the `GENAUTH_*` environment variables, waiting for its `listening on` line.
+
+use genauth::{Client, ClientAuthMethod, ClientConfig, ClientSecret};
+use genauth_tests::browser::Browser;
+use genauth_tests::op::{self, TEST_API, TestOp};
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const APP_SECRET: &str = "example-app-secret";
+
+/// A running example binary.
+struct App {
+    base: String,
+    _child: Child,
+}
+
+/// A port nothing listens on right now (the app binds it a moment later).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// The example binaries sit next to this test's `deps/` folder (cargo builds them for integration tests).
+fn binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "example binary {} not built", path.display());
+    path
+}
+
+/// Spawns an example with these variables (and no other `GENAUTH_*` from the outside).
+async fn spawn(bin: &str, port: u16, vars: &[(&str, &str)]) -> App {
+    let mut command = Command::new(binary(bin));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("GENAUTH_") {
+            command.env_remove(key);
+        }
+    }
+    let bind = format!("127.0.0.1:{port}");
+    command
+        .env("BIND", &bind)
+        .envs(vars.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    let mut child = command.spawn().expect("spawn example");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let wait = async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            if line == format!("listening on http://{bind}") {
+                return true;
+            }
+        }
+        false
+    };
+    let ready = tokio::time::timeout(Duration::from_secs(20), wait)
+        .await
+        .unwrap_or(false);
+    assert!(ready, "{bin} did not print its listening line");
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    App {
+        base: format!("http://{bind}"),
+        _child: child,
+    }
+}
+
+/// The provider with one client for an app on `port`.
+async fn provider_for(port: u16, client_id: &str, auth_method: &str, ttl: Value) -> TestOp {
+    let base = format!("http://127.0.0.1:{port}");
+    let mut client = op::client(
+        client_id,
+        APP_SECRET,
+        auth_method,
+        &[&format!("{base}/callback")],
+    );
+    client["post_logout_redirect_uris"] = json!([format!("{base}/")]);
+    let mut config = op::config_with_clients(vec![client]);
+    config["ttl"] = ttl;
+    TestOp::start(config).await
+}
+
+/// The variables of an OIDC example for the provider's client `client_id` and an app on `port`.
+fn oidc_vars(
+    op: &TestOp,
+    port: u16,
+    client_id: &str,
+    auth_method: &str,
+) -> Vec<(&'static str, String)> {
+    let base = format!("http://127.0.0.1:{port}");
+    let mut vars = vec![
+        ("GENAUTH_ISSUER", op.issuer.clone()),
+        ("GENAUTH_APP_ID", client_id.to_owned()),
+        ("GENAUTH_TOKEN_AUTH_METHOD", auth_method.to_owned()),
+        ("GENAUTH_REDIRECT_URI", format!("{base}/callback")),
+        ("GENAUTH_LOGOUT_REDIRECT_URI", format!("{base}/")),
+    ];
+    if auth_method != "none" {
+        vars.push(("GENAUTH_APP_SECRET", APP_SECRET.to_owned()));
+    }
+    vars
+}
+
+fn as_refs<'a>(vars: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    vars.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Browser sign-in through the provider's real login and consent pages, session, refresh, logout.
+async fn web_sign_in(bin: &str, auth_method: &str) {
+    let port = free_port();
+    // Access tokens shorter than the session's 60 s refresh skew: every request refreshes them.
+    let op = provider_for(port, "web", auth_method, json!({"AccessToken": 30})).await;
+    let mut vars = oidc_vars(&op, port, "web", auth_method);
+    vars.push((
+        "GENAUTH_SCOPE",
+        "openid profile email offline_access".into(),
+    ));
+    let app = spawn(bin, port, &as_refs(&vars)).await;
+    let browser = op.browser();
+
+    // Signed out: `/` says so, `/profile` sends the browser to log in.
+    let home = browser.get(&format!("{}/", app.base)).await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("Not signed in"), "{}", home.body);
+    let profile = browser.get(&format!("{}/profile", app.base)).await;
+    assert_eq!(profile.status, 302);
+    let location = profile.header("location").expect("location").to_owned();
+    assert!(
+        location.ends_with("/login?return_to=%2Fprofile"),
+        "redirect to login, got {location}"
+    );
+
+    // Through the provider's login and consent pages, back to the callback, on to /profile.
+    let login = if location.starts_with('/') {
+        format!("{}{location}", app.base)
+    } else {
+        location
+    };
+    let hop = browser.login_and_consent(&login, "alice").await;
+    assert!(
+        hop.url
+            .as_str()
+            .starts_with(&format!("{}/callback", app.base)),
+        "back at the callback, got {}",
+        hop.url
+    );
+    let followed = browser.continue_hop(&hop).await;
+    assert_eq!(followed.page.status, 200, "{}", followed.page.body);
+    assert_eq!(followed.page.url.path(), "/profile");
+    let claims = followed.page.json();
+    assert_eq!(claims["sub"], "alice");
+
+    let home = browser.get(&format!("{}/", app.base)).await;
+    assert!(home.body.contains("Signed in as"), "{}", home.body);
+
+    // The access token is within the refresh skew: the next request refreshes it and rewrites the
+    // session cookie, and the user stays signed in.
+    let again = browser.get(&format!("{}/profile", app.base)).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["sub"], "alice");
+    assert!(
+        again
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("genauth_session")),
+        "a refreshed session cookie"
+    );
+
+    // Logout: RP-initiated logout at the provider, back to the app, signed out.
+    let logout = browser.get(&format!("{}/logout", app.base)).await;
+    assert_eq!(logout.status, 302);
+    let end_session = logout.header("location").expect("location").to_owned();
+    assert!(end_session.starts_with(&op.issuer), "{end_session}");
+    assert!(end_session.contains("id_token_hint="));
+    let back = browser.confirm_logout(&end_session).await;
+    assert!(
+        back.url.as_str().starts_with(&format!("{}/", app.base)),
+        "back at the app, got {}",
+        back.url
+    );
+    let profile = browser.get(&format!("{}/profile", app.base)).await;
+    assert_eq!(profile.status, 302, "signed out");
+
+    // A provider error on the callback is a clear 4xx, not a 500.
+    let denied = browser
+        .get(&format!(
+            "{}/callback?error=access_denied&state=x",
+            app.base
+        ))
+        .await;
+    assert!(denied.status.is_client_error(), "{}", denied.status);
+}
+
+/// A genauth client of the provider's `api-client`, asking tokens for the test API.
+async fn api_client(op: &TestOp, resource: bool) -> Client {
+    let mut b = ClientConfig::builder("api-client")
+        .issuer(&op.issuer)
+        .client_secret(APP_SECRET)
+        .redirect_uri("http://127.0.0.1:9/callback")
+        .scope("openid api:read")
+        .auth_method(ClientAuthMethod::ClientSecretBasic);
+    if resource {
+        b = b.resource(TEST_API);
+    }
+    Client::discover(b.build().expect("config"))
+        .await
+        .expect("discover")
+}
+
+async fn m2m_token(client: &Client, scope: &str) -> String {
+    client
+        .client_credentials("api-client", &ClientSecret::new(APP_SECRET), scope)
+        .await
+        .expect("client credentials")
+        .access_token
+        .into_secret()
+}
+
+async fn get_with(
+    browser: &Browser,
+    url: &str,
+    token: Option<&str>,
+) -> (u16, Option<String>, String) {
+    let mut request = browser.client().get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, challenge, response.text().await.expect("body"))
+}
+
+/// The API with JWT access tokens verified against the provider's JWKS.
+async fn api_jwks(bin: &str) {
+    let port = free_port();
+    let mut client = op::client(
+        "api-client",
+        APP_SECRET,
+        "client_secret_basic",
+        &["http://127.0.0.1:9/callback"],
+    );
+    client["post_logout_redirect_uris"] = json!([]);
+    let op = TestOp::start(op::config_with_clients(vec![client])).await;
+    let app = spawn(
+        bin,
+        port,
+        &[
+            ("GENAUTH_ISSUER", op.issuer.as_str()),
+            ("GENAUTH_APP_ID", "api-client"),
+            ("GENAUTH_APP_SECRET", APP_SECRET),
+            ("GENAUTH_TOKEN_AUTH_METHOD", "client_secret_basic"),
+            ("GENAUTH_RESOURCE", TEST_API),
+            ("GENAUTH_REQUIRED_SCOPE", "api:write"),
+        ],
+    )
+    .await;
+    let browser = op.browser();
+    let client = api_client(&op, true).await;
+
+    let (status, _, body) = get_with(&browser, &format!("{}/public", app.base), None).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("public"));
+
+    // A real JWT access token (client credentials, RFC 8707 resource).
+    let read = m2m_token(&client, "api:read").await;
+    let (status, _, body) = get_with(&browser, &format!("{}/me", app.base), Some(&read)).await;
+    assert_eq!(status, 200, "{body}");
+    let claims: Value = serde_json::from_str(&body).expect("claims JSON");
+    assert_eq!(claims["client_id"], "api-client");
+    assert_eq!(claims["aud"], json!([TEST_API]));
+
+    // A signed-in user's JWT access token.
+    let request = client
+        .authorization_request(&Default::default())
+        .expect("authorization request");
+    let hop = browser
+        .login_and_consent(request.url.as_str(), "alice")
+        .await;
+    let state = client
+        .login_state_from_code(
+            &hop.code().expect("code"),
+            request.code_verifier.as_ref(),
+            request.redirect_uri.as_ref(),
+            request.nonce.as_ref(),
+        )
+        .await
+        .expect("sign-in");
+    let (status, _, body) = get_with(
+        &browser,
+        &format!("{}/me", app.base),
+        Some(state.access_token.secret()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["sub"],
+        "alice"
+    );
+
+    // Scope: api:read is not api:write.
+    let (status, challenge, _) =
+        get_with(&browser, &format!("{}/scoped", app.base), Some(&read)).await;
+    assert_eq!(status, 403);
+    assert!(
+        challenge
+            .unwrap_or_default()
+            .contains("error=\"insufficient_scope\"")
+    );
+    let write = m2m_token(&client, "api:read api:write").await;
+    let (status, _, _) = get_with(&browser, &format!("{}/scoped", app.base), Some(&write)).await;
+    assert_eq!(status, 200);
+
+    // A forged token (payload swapped, signature kept), a token from another issuer, none at all.
+    let mut parts: Vec<String> = read.split('.').map(str::to_owned).collect();
+    parts[1] = write.split('.').nth(1).unwrap().to_owned();
+    let forged = parts.join(".");
+    for token in [
+        forged.as_str(),
+        genauth::testing::TestIssuer::new().mint(json!({})).as_str(),
+    ] {
+        let (status, challenge, _) =
+            get_with(&browser, &format!("{}/me", app.base), Some(token)).await;
+        assert_eq!(status, 401);
+        assert!(
+            challenge
+                .unwrap_or_default()
+                .contains("error=\"invalid_token\"")
+        );
+    }
+    let (status, challenge, _) = get_with(&browser, &format!("{}/me", app.base), None).await;
+    assert_eq!(status, 401);
+    let challenge = challenge.expect("challenge");
+    assert!(challenge.starts_with("Bearer") && !challenge.contains("error="));
+    let basic = browser
+        .client()
+        .get(format!("{}/me", app.base))
+        .header("authorization", "Basic YTpi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status().as_u16(), 400);
+
+    // The provider rotates its key: tokens with the new kid work without a restart.
+    let kid = op.rotate_keys().await;
+    let rotated = m2m_token(&client, "api:read").await;
+    let (header, _) = op::decode_jwt(&rotated);
+    assert_eq!(header["kid"], json!(kid));
+    let (status, _, body) = get_with(&browser, &format!("{}/me", app.base), Some(&rotated)).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// The API with opaque access tokens checked by RFC 7662 introspection.
+async fn api_introspection(bin: &str) {
+    let port = free_port();
+    let client = op::client(
+        "api-client",
+        APP_SECRET,
+        "client_secret_basic",
+        &["http://127.0.0.1:9/callback"],
+    );
+    let op = TestOp::start(op::config_with_clients(vec![client])).await;
+    let app = spawn(
+        bin,
+        port,
+        &[
+            ("GENAUTH_ISSUER", op.issuer.as_str()),
+            ("GENAUTH_APP_ID", "api-client"),
+            ("GENAUTH_APP_SECRET", APP_SECRET),
+            ("GENAUTH_TOKEN_AUTH_METHOD", "client_secret_basic"),
+            ("GENAUTH_VALIDATION", "introspection"),
+            ("GENAUTH_REQUIRED_SCOPE", "api:write"),
+        ],
+    )
+    .await;
+    let browser = op.browser();
+    let client = api_client(&op, false).await;
+    let opaque = m2m_token(&client, "api:read").await;
+    assert_eq!(opaque.split('.').count(), 1, "an opaque token");
+    let (status, _, body) = get_with(&browser, &format!("{}/me", app.base), Some(&opaque)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["client_id"],
+        "api-client"
+    );
+    let (status, challenge, _) =
+        get_with(&browser, &format!("{}/scoped", app.base), Some(&opaque)).await;
+    assert_eq!(status, 403);
+    assert!(challenge.unwrap_or_default().contains("insufficient_scope"));
+    let (status, challenge, _) = get_with(
+        &browser,
+        &format!("{}/me", app.base),
+        Some("not-a-real-token"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(challenge.unwrap_or_default().contains("invalid_token"));
+}
+
+/// CAS sign-in: the login redirects to the CAS server with `service` = the callback, and the ticket
+/// coming back is validated with `serviceValidate` (a mock CAS server here).
+async fn web_cas(bin: &str) {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let cas = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/cas/serviceValidate"))
+        .and(query_param("ticket", "ST-good"))
+        .and(query_param("service", format!("{base}/callback").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_string(
+            r#"<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess>
+               <cas:user>casuser</cas:user><cas:attributes><cas:email>cas@example.com</cas:email>
+               </cas:attributes></cas:authenticationSuccess></cas:serviceResponse>"#,
+        ))
+        .mount(&cas)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/cas/serviceValidate"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(
+            r#"<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas">
+               <cas:authenticationFailure code="INVALID_TICKET">unknown</cas:authenticationFailure></cas:serviceResponse>"#,
+        ))
+        .mount(&cas)
+        .await;
+    let cas_url = format!("{}/cas", cas.uri());
+    let callback = format!("{base}/callback");
+    let _app = spawn(
+        bin,
+        port,
+        &[
+            ("GENAUTH_APP_HOST", cas.uri().as_str()),
+            ("GENAUTH_APP_ID", "cas-app"),
+            ("GENAUTH_APP_SECRET", APP_SECRET),
+            ("GENAUTH_PROTOCOL", "cas"),
+            ("GENAUTH_CAS_URL", cas_url.as_str()),
+            ("GENAUTH_REDIRECT_URI", callback.as_str()),
+        ],
+    )
+    .await;
+    let browser = Browser::new(&cas.uri());
+    let login = browser
+        .get(&format!("{base}/login?return_to=/profile"))
+        .await;
+    assert_eq!(login.status, 302);
+    let location = url::Url::parse(login.header("location").expect("location")).unwrap();
+    assert_eq!(location.path(), "/cas/login");
+    let service: Vec<_> = location
+        .query_pairs()
+        .filter(|(k, _)| k == "service")
+        .collect();
+    assert_eq!(service.len(), 1);
+    assert_eq!(service[0].1, callback);
+
+    // A bad ticket is refused (4xx), a good one signs the user in and returns to /profile.
+    let bad = browser.get(&format!("{callback}?ticket=ST-bad")).await;
+    assert!(bad.status.is_client_error(), "{}", bad.status);
+    let browser = Browser::new(&cas.uri());
+    browser
+        .get(&format!("{base}/login?return_to=/profile"))
+        .await;
+    let followed = browser
+        .continue_to(&format!("{callback}?ticket=ST-good"))
+        .await;
+    assert_eq!(followed.page.status, 200, "{}", followed.page.body);
+    let claims = followed.page.json();
+    assert_eq!(claims["sub"], "casuser");
+    assert_eq!(claims["email"], "cas@example.com");
+}
+
+macro_rules! adapter_suite {
+    ($adapter:ident, $web:literal, $api:literal) => {
+        mod $adapter {
+            #[tokio::test]
+            async fn web_sign_in_confidential_basic() {
+                super::web_sign_in($web, "client_secret_basic").await;
+            }
+            #[tokio::test]
+            async fn web_sign_in_confidential_post() {
+                super::web_sign_in($web, "client_secret_post").await;
+            }
+            #[tokio::test]
+            async fn web_sign_in_public_client() {
+                super::web_sign_in($web, "none").await;
+            }
+            #[tokio::test]
+            async fn web_cas_sign_in() {
+                super::web_cas($web).await;
+            }
+            #[tokio::test]
+            async fn api_jwt_access_tokens() {
+                super::api_jwks($api).await;
+            }
+            #[tokio::test]
+            async fn api_introspection() {
+                super::api_introspection($api).await;
+            }
+        }
+    };
+}
+
+adapter_suite!(axum, "axum-web", "axum-api");
