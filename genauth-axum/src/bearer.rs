@@ -47,7 +47,6 @@
 //! # });
 //! ```
 
-use crate::BearerSlot;
 use axum::response::{IntoResponse, Response};
 use genauth::bearer::{Authenticated, BearerAuthenticator, BearerError};
 use genauth::validator::TokenValidator;
@@ -71,7 +70,6 @@ type Validation = Pin<Box<dyn Future<Output = Result<Authenticated, BearerError>
 #[must_use]
 pub struct BearerAuthLayer {
     auth: BearerAuthenticator,
-    realm: Arc<str>,
     on_error: Option<ErrorHook>,
 }
 
@@ -104,7 +102,6 @@ impl BearerAuthLayer {
     /// A layer applying a core [`BearerAuthenticator`] policy.
     pub fn from_authenticator(auth: BearerAuthenticator) -> Self {
         Self {
-            realm: Arc::from(auth.realm_name()),
             auth,
             on_error: None,
         }
@@ -132,7 +129,6 @@ impl BearerAuthLayer {
     /// The `realm` of the challenges (default `api`).
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
         self.auth = self.auth.realm(realm);
-        self.realm = Arc::from(self.auth.realm_name());
         self
     }
 
@@ -164,14 +160,7 @@ impl BearerAuthLayer {
         tracing::debug!(status = error.status_code(), error = %error, "bearer authentication failed");
         match &self.on_error {
             Some(hook) => hook(error),
-            None => crate::response::bearer_error(&error, &self.realm),
-        }
-    }
-
-    fn slot(&self, authenticated: Option<Authenticated>) -> BearerSlot {
-        BearerSlot {
-            authenticated,
-            realm: self.realm.clone(),
+            None => crate::response::reply(error.reply(self.auth.realm_name())),
         }
     }
 }
@@ -218,7 +207,9 @@ where
                 response: Some(self.layer.error_response(error)),
             },
             Ok(None) => {
-                request.extensions_mut().insert(self.layer.slot(None));
+                request
+                    .extensions_mut()
+                    .insert(self.layer.auth.context(None));
                 State::Inner {
                     future: self.inner.call(request),
                 }
@@ -297,7 +288,7 @@ where
                         (Ok(authenticated), Some(mut service), Some(mut request)) => {
                             request
                                 .extensions_mut()
-                                .insert(layer.slot(Some(authenticated)));
+                                .insert(layer.auth.context(Some(authenticated)));
                             State::Inner {
                                 future: service.call(request),
                             }
@@ -313,12 +304,9 @@ where
                     return future.poll(cx).map_ok(IntoResponse::into_response);
                 }
                 StateProj::Respond { response } => {
-                    return Poll::Ready(Ok(response.take().unwrap_or_else(|| {
-                        crate::response::text(
-                            http::StatusCode::INTERNAL_SERVER_ERROR,
-                            "response future polled after completion\n".into(),
-                        )
-                    })));
+                    return Poll::Ready(Ok(response
+                        .take()
+                        .unwrap_or_else(crate::response::polled_after_completion)));
                 }
             }
         }

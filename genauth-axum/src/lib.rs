@@ -77,20 +77,3 @@ pub use session::{SessionLayer, SessionService};
 
 /// The core crate, re-exported.
 pub use genauth;
-
-use genauth::bearer::Authenticated;
-use genauth::session::Session;
-use std::sync::Arc;
-
-/// Request extension set by [`SessionLayer`]: the session, if any. Its presence tells extractors
-/// the layer ran.
-#[derive(Clone)]
-pub(crate) struct SessionSlot(pub(crate) Option<Arc<Session>>);
-
-/// Request extension set by [`BearerAuthLayer`]: the verified token (absent for an anonymous request
-/// in optional mode) and the realm for challenges.
-#[derive(Clone)]
-pub(crate) struct BearerSlot {
-    pub(crate) authenticated: Option<Authenticated>,
-    pub(crate) realm: Arc<str>,
-}

@@ -1,14 +1,34 @@
-//! Small response builders shared by the layers and routes.
+//! Turns the core's framework-neutral answers ([`Reply`]) into axum responses.
 
-use axum::response::{IntoResponse, Response};
-use genauth::bearer::BearerError;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use axum::body::Body;
+use axum::response::Response;
+use genauth::session::Reply;
+use http::header::SET_COOKIE;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use std::fmt::Display;
 
 /// The status for a numeric code from the core; 500 for a code `http` does not accept.
 pub(crate) fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The response the core decided on. A header `http` refuses is dropped (and logged), never a panic.
+pub(crate) fn reply(reply: Reply) -> Response {
+    let mut response = Response::new(Body::from(reply.body));
+    *response.status_mut() = status(reply.status);
+    let headers = response.headers_mut();
+    for (name, value) in reply.headers {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::try_from(value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                headers.append(name, value);
+            }
+            _ => tracing::error!(header = name, "a header could not be encoded; dropped"),
+        }
+    }
+    response
 }
 
 /// Appends one `Set-Cookie` per cookie (a cookie's `Display` is its `Set-Cookie` value).
@@ -23,55 +43,10 @@ pub(crate) fn append_set_cookies<C: Display>(headers: &mut HeaderMap, cookies: &
     }
 }
 
-/// A `302 Found` to `location`, with cookies, never cached.
-pub(crate) fn redirect<C: Display>(location: &str, cookies: &[C]) -> Response {
-    let Ok(location) = HeaderValue::try_from(location) else {
-        tracing::error!("redirect target is not a valid header value");
-        return text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "invalid redirect target\n".into(),
-        );
-    };
-    let mut response = StatusCode::FOUND.into_response();
-    let headers = response.headers_mut();
-    headers.insert(LOCATION, location);
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    append_set_cookies(headers, cookies);
-    response
-}
-
-/// A plain-text response, never cached or sniffed as HTML.
-pub(crate) fn text(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    response
-}
-
-/// The default RFC 6750 error response: status, `WWW-Authenticate` challenge (none for 503), JSON body
-/// `{"error", "error_description"}`.
-pub(crate) fn bearer_error(error: &BearerError, realm: &str) -> Response {
-    let mut response = (status(error.status_code()), axum::Json(error.json_body())).into_response();
-    if let Some(challenge) = error.www_authenticate(realm) {
-        match HeaderValue::try_from(challenge) {
-            Ok(value) => {
-                response.headers_mut().insert(WWW_AUTHENTICATE, value);
-            }
-            Err(_) => tracing::error!("bearer challenge is not a valid header value"),
-        }
-    }
-    if error.status_code() == 503 {
-        response
-            .headers_mut()
-            .insert(http::header::RETRY_AFTER, HeaderValue::from_static("5"));
-    }
-    response
+/// The answer of a response future polled again after it completed (a caller bug): 500, no panic.
+pub(crate) fn polled_after_completion() -> Response {
+    reply(Reply::text(
+        500,
+        "response future polled after completion\n",
+    ))
 }

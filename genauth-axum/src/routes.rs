@@ -26,15 +26,14 @@
 use crate::response;
 use crate::session::SessionLayer;
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use genauth::login::{CallbackParams, LoginError};
+use genauth::cookie::Cookie;
+use genauth::login::LoginError;
 use genauth::session::{RequestCookies, SessionManager};
 use http::header::COOKIE;
-use http::{HeaderMap, HeaderValue};
-use serde::Deserialize;
+use http::{HeaderMap, HeaderValue, Uri};
 use std::fmt;
 use std::sync::Arc;
 
@@ -131,70 +130,44 @@ where
     auth.routes()
 }
 
-#[derive(Deserialize)]
-struct LoginQuery {
-    return_to: Option<String>,
-}
-
 fn request_cookies(headers: &HeaderMap) -> RequestCookies {
     RequestCookies::from_headers(headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes))
 }
 
-async fn login(
-    State(auth): State<WebAuth>,
-    query: Result<Query<LoginQuery>, QueryRejection>,
-) -> Response {
-    let return_to = query.ok().and_then(|Query(q)| q.return_to);
-    match auth.manager.begin_login(return_to.as_deref()) {
-        Ok(redirect) => response::redirect(&redirect.location, &redirect.set_cookies),
-        Err(error) => {
-            tracing::error!(error = %error, "cannot start a login");
-            auth.login_error_page(&error)
-        }
+async fn login(State(auth): State<WebAuth>, uri: Uri) -> Response {
+    match auth
+        .manager
+        .begin_login_from_query(uri.query().unwrap_or_default())
+    {
+        Ok(redirect) => response::reply(redirect.into()),
+        Err(error) => auth.login_error_page(&error, &[]),
     }
 }
 
-async fn callback(
-    State(auth): State<WebAuth>,
-    headers: HeaderMap,
-    query: Result<Query<CallbackParams>, QueryRejection>,
-) -> Response {
-    let Ok(Query(params)) = query else {
-        return response::text(
-            http::StatusCode::BAD_REQUEST,
-            "Sign-in failed: the callback's query string is malformed.\n".into(),
-        );
-    };
-    match auth
+async fn callback(State(auth): State<WebAuth>, headers: HeaderMap, uri: Uri) -> Response {
+    let completed = auth
         .manager
-        .complete_login(&request_cookies(&headers), &params)
-        .await
-    {
-        Ok(redirect) => response::redirect(&redirect.location, &redirect.set_cookies),
-        Err(failure) => {
-            let mut page = auth.login_error_page(&failure.error);
-            response::append_set_cookies(page.headers_mut(), &failure.set_cookies);
-            page
-        }
+        .complete_login_from_query(&request_cookies(&headers), uri.query().unwrap_or_default())
+        .await;
+    match completed {
+        Ok(redirect) => response::reply(redirect.into()),
+        Err(failure) => auth.login_error_page(&failure.error, &failure.set_cookies),
     }
 }
 
 async fn logout(State(auth): State<WebAuth>, headers: HeaderMap) -> Response {
     let redirect = auth.manager.logout(&request_cookies(&headers)).await;
-    response::redirect(&redirect.location, &redirect.set_cookies)
+    response::reply(redirect.into())
 }
 
 impl WebAuth {
-    fn login_error_page(&self, error: &LoginError) -> Response {
-        if let Some(hook) = &self.on_login_error {
-            return hook(error);
-        }
-        response::text(
-            response::status(error.status_code()),
-            format!(
-                "Sign-in failed.\n\n{error}\n\nTo try again, go to {}\n",
-                self.login_path
-            ),
-        )
+    /// The hook's page, else the core's ([`LoginError::page`]), with the cookies to set anyway.
+    fn login_error_page(&self, error: &LoginError, set_cookies: &[Cookie<'static>]) -> Response {
+        let mut page = match &self.on_login_error {
+            Some(hook) => hook(error),
+            None => response::reply(error.page(&self.login_path)),
+        };
+        response::append_set_cookies(page.headers_mut(), set_cookies);
+        page
     }
 }

@@ -27,13 +27,11 @@
 //! # }
 //! ```
 
-use crate::SessionSlot;
 use axum::extract::OriginalUri;
 use axum::response::{IntoResponse, Response};
-use genauth::login::{login_redirect, wants_login_redirect};
-use genauth::session::{LoadedSession, RequestCookies, SessionManager};
+use genauth::session::{LoadedSession, RequestCookies, SessionContext, SessionManager};
 use http::header::{ACCEPT, AUTHORIZATION, COOKIE};
-use http::{HeaderValue, Request, StatusCode};
+use http::{HeaderValue, Request};
 use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::Future;
@@ -113,8 +111,8 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         // An outer SessionLayer already loaded (and refreshed) the session.
-        if let Some(slot) = request.extensions().get::<SessionSlot>() {
-            let signed_in = slot.0.is_some();
+        if let Some(context) = request.extensions().get::<SessionContext>() {
+            let signed_in = context.is_signed_in();
             return ResponseFuture::new(self.proceed(request, signed_in, Vec::new()));
         }
         let manager = &self.layer.manager;
@@ -142,7 +140,7 @@ where
                 let signed_in = session.is_some();
                 request
                     .extensions_mut()
-                    .insert(SessionSlot(session.map(Arc::new)));
+                    .insert(SessionContext::from(session));
                 self.proceed(request, signed_in, Vec::new())
             }
         };
@@ -200,24 +198,20 @@ where
     }
 }
 
-/// 302 to login for a browser, 401 for an API client.
+/// 302 to login for a browser, 401 for an API client ([`genauth::login::login_required`]).
 fn login_required<B>(request: &Request<B>, login_path: &str) -> Response {
     let headers = request.headers();
-    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
-    if wants_login_redirect(
+    let uri = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or(request.uri(), |original| &original.0);
+    crate::response::reply(genauth::login::login_required(
         request.method().as_str(),
-        accept,
+        headers.get(ACCEPT).and_then(|v| v.to_str().ok()),
         headers.contains_key(AUTHORIZATION),
-    ) {
-        let uri = request
-            .extensions()
-            .get::<OriginalUri>()
-            .map_or(request.uri(), |original| &original.0);
-        let return_to = uri.path_and_query().map_or("/", |pq| pq.as_str());
-        crate::response::redirect::<String>(&login_redirect(login_path, return_to), &[])
-    } else {
-        crate::response::text(StatusCode::UNAUTHORIZED, "sign-in required\n".into())
-    }
+        login_path,
+        uri.path_and_query().map_or("/", |pq| pq.as_str()),
+    ))
 }
 
 fn header_values<C: fmt::Display>(cookies: &[C]) -> Vec<HeaderValue> {
@@ -299,7 +293,7 @@ where
                             let signed_in = loaded.session.is_some();
                             request
                                 .extensions_mut()
-                                .insert(SessionSlot(loaded.session.map(Arc::new)));
+                                .insert(SessionContext::from(loaded.session));
                             proceed(&mut service, layer, request, signed_in, set_cookies)
                         }
                         _ => State::Respond { response: None },
@@ -319,12 +313,9 @@ where
                     return Poll::Ready(Ok(response));
                 }
                 StateProj::Respond { response } => {
-                    return Poll::Ready(Ok(response.take().unwrap_or_else(|| {
-                        crate::response::text(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            "response future polled after completion\n".into(),
-                        )
-                    })));
+                    return Poll::Ready(Ok(response
+                        .take()
+                        .unwrap_or_else(crate::response::polled_after_completion)));
                 }
             }
         }

@@ -30,13 +30,18 @@
 //! ```
 
 use crate::claims::Claims;
+use crate::session::Reply;
 use crate::types::AccessToken;
 use crate::validator::{TokenValidator, ValidationError};
+use serde::de::DeserializeOwned;
 use std::fmt;
 use std::sync::Arc;
 
 /// The realm used in challenges when none is configured.
 pub const DEFAULT_REALM: &str = "api";
+
+/// `Retry-After` of a 503 answer, in seconds: the JWKS refetch cooldown is of this order.
+const RETRY_AFTER_SECS: u64 = 5;
 
 /// Longest `error_description` sent in a challenge, in bytes; longer descriptions are cut.
 const MAX_DESCRIPTION_LEN: usize = 200;
@@ -147,6 +152,21 @@ impl BearerError {
         Some(challenge)
     }
 
+    /// The default response: [`status_code`](Self::status_code), the
+    /// [`www_authenticate`](Self::www_authenticate) challenge, `Retry-After` when the provider is
+    /// unavailable, the [`json_body`](Self::json_body). What both adapters' bearer middleware send
+    /// unless restyled.
+    pub fn reply(&self, realm: &str) -> Reply {
+        let mut reply = Reply::json(self.status_code(), &self.json_body());
+        if let Some(challenge) = self.www_authenticate(realm) {
+            reply = reply.header("www-authenticate", challenge);
+        }
+        if matches!(self, Self::ProviderUnavailable(_)) {
+            reply = reply.header("retry-after", RETRY_AFTER_SECS.to_string());
+        }
+        reply
+    }
+
     /// A JSON body for the error response: `{"error": …, "error_description": …}`, with `error`
     /// the RFC 6750 code, `unauthorized` for a missing token and `temporarily_unavailable`
     /// (RFC 6749 §4.1.2.1) when the provider is down.
@@ -251,6 +271,28 @@ pub struct Authenticated {
     pub claims: Arc<Claims>,
 }
 
+impl Authenticated {
+    /// The verified claims with the extra claims deserialized as `T` (a custom claims type).
+    ///
+    /// # Errors
+    /// When the claims do not fit `T` (a required claim missing or of another type).
+    pub fn claims_as<T: DeserializeOwned>(&self) -> Result<Claims<T>, serde_json::Error> {
+        serde_json::from_value(serde_json::to_value(&*self.claims)?)
+    }
+}
+
+/// What a bearer middleware found for a request: the verified token (`None` for an anonymous
+/// request in optional mode) and the realm for challenges. Adapters put it in the request's
+/// extensions for the extractors ([`crate::session::extract_claims`],
+/// [`crate::session::extract_access_token`]).
+#[derive(Clone, Debug)]
+pub struct BearerContext {
+    /// The verified token and claims.
+    pub authenticated: Option<Authenticated>,
+    /// The middleware's realm.
+    pub realm: Arc<str>,
+}
+
 /// The bearer-authentication policy of a set of routes: validator, required scopes, optional mode,
 /// realm. Cheap to clone (`Arc` inside); both web adapters' bearer layers wrap one.
 #[derive(Clone)]
@@ -326,6 +368,14 @@ impl BearerAuthenticator {
     /// The required scopes.
     pub fn scopes(&self) -> &[String] {
         &self.required_scopes
+    }
+
+    /// The request-extension value for a request this policy let through.
+    pub fn context(&self, authenticated: Option<Authenticated>) -> BearerContext {
+        BearerContext {
+            authenticated,
+            realm: self.realm.clone(),
+        }
     }
 
     /// The validator.
@@ -601,5 +651,25 @@ mod tests {
             err.www_authenticate("api").unwrap(),
             r#"Bearer realm="api", error="insufficient_scope", error_description="the token lacks a scope this resource requires", scope="read write""#
         );
+    }
+
+    #[test]
+    fn default_replies() {
+        let reply = BearerError::MissingToken.reply("api");
+        assert_eq!(reply.status, 401);
+        assert_eq!(
+            reply.header_value("www-authenticate"),
+            Some(r#"Bearer realm="api""#)
+        );
+        assert_eq!(reply.header_value("content-type"), Some("application/json"));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&reply.body).unwrap()["error"],
+            "unauthorized"
+        );
+        let reply = BearerError::ProviderUnavailable(ValidationError::NoUsableKeys).reply("api");
+        assert_eq!(reply.status, 503);
+        assert_eq!(reply.header_value("www-authenticate"), None);
+        assert_eq!(reply.header_value("retry-after"), Some("5"));
+        assert!(reply.body.contains("temporarily_unavailable"));
     }
 }

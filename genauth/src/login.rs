@@ -21,7 +21,7 @@
 
 use crate::authorize::{AuthorizationRequest, AuthorizeParams};
 use crate::config::Protocol;
-use crate::session::{AuthUser, Session, SessionError};
+use crate::session::{AuthUser, Reply, Session, SessionError};
 use crate::types::{CodeVerifier, CsrfState, Nonce};
 use crate::{Client, Error};
 use serde::{Deserialize, Serialize};
@@ -71,6 +71,10 @@ pub enum LoginError {
     /// announces it (RFC 9207 §2.4: possible mix-up attack).
     #[error("the callback's `iss` does not identify the expected provider")]
     IssuerMismatch,
+    /// The callback's query string repeats a parameter (RFC 6749 §3.1: parameters must not be
+    /// included more than once).
+    #[error("the callback's query string repeats the `{0}` parameter")]
+    MalformedCallback(&'static str),
     /// The callback has no `code` (OIDC, OAuth 2.0).
     #[error("the callback has no authorization `code`")]
     MissingCode,
@@ -107,7 +111,7 @@ impl LoginError {
     /// The HTTP status:
     /// - provider `error`: 403 for `access_denied`, 503 for `temporarily_unavailable`, 502 for
     ///   `server_error`, 400 otherwise;
-    /// - state, issuer, code, ticket, expiry, missing login: 400;
+    /// - state, issuer, repeated parameter, code, ticket, expiry, missing login: 400;
     /// - provider calls: [`Error::status_code`] (400 `invalid_grant`, 401 invalid token or CAS ticket,
     ///   502 bad answer, 503 unreachable, 500 configuration);
     /// - no subject: 502; protocol mismatch and sealing: 500.
@@ -124,6 +128,7 @@ impl LoginError {
             | Self::MissingState
             | Self::StateMismatch
             | Self::IssuerMismatch
+            | Self::MalformedCallback(_)
             | Self::MissingCode
             | Self::MissingTicket => 400,
             Self::NoSubject => 502,
@@ -131,6 +136,15 @@ impl LoginError {
             Self::ProtocolMismatch { .. } => 500,
             Self::Session(e) => e.status_code(),
         }
+    }
+
+    /// The default page of a failed sign-in: plain text with [`status_code`](Self::status_code),
+    /// what went wrong, and where to start again.
+    pub fn page(&self, login_path: &str) -> Reply {
+        Reply::text(
+            self.status_code(),
+            format!("Sign-in failed.\n\n{self}\n\nTo try again, go to {login_path}\n"),
+        )
     }
 }
 
@@ -201,6 +215,44 @@ impl CallbackParams {
         self.iss = Some(iss.into());
         self
     }
+
+    /// The parameters of a callback's query string (without `?`), percent-decoded; unknown
+    /// parameters are ignored. What every adapter's callback route reads.
+    ///
+    /// # Errors
+    /// [`LoginError::MalformedCallback`] when a parameter appears twice (RFC 6749 §3.1).
+    pub fn from_query(query: &str) -> Result<Self, LoginError> {
+        let mut params = Self::default();
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let (field, name) = match &*name {
+                "code" => (&mut params.code, "code"),
+                "state" => (&mut params.state, "state"),
+                "error" => (&mut params.error, "error"),
+                "error_description" => (&mut params.error_description, "error_description"),
+                "iss" => (&mut params.iss, "iss"),
+                "ticket" => (&mut params.ticket, "ticket"),
+                _ => continue,
+            };
+            if field.replace(value.into_owned()).is_some() {
+                return Err(LoginError::MalformedCallback(name));
+            }
+        }
+        Ok(params)
+    }
+}
+
+/// The `return_to` parameter of a login route's query string (without `?`), percent-decoded;
+/// `None` when absent or repeated. Check it with [`safe_return_to`] before redirecting to it
+/// ([`PendingLogin::new`] does).
+pub fn return_to_from_query(query: &str) -> Option<String> {
+    let mut values = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "return_to")
+        .map(|(_, value)| value.into_owned());
+    let first = values.next();
+    if values.next().is_some() {
+        return None;
+    }
+    first
 }
 
 /// A login in progress: what the callback must check, kept between [`start`] and [`finish`].
@@ -453,6 +505,23 @@ pub fn login_redirect(login_path: &str, return_to: &str) -> String {
     format!("{login_path}{separator}return_to={encoded}")
 }
 
+/// What a login-required route answers a request without a session: a browser
+/// ([`wants_login_redirect`]) gets a 302 to [`login_redirect`]`(login_path, return_to)`, where
+/// `return_to` is the request's path and query; an API client a 401 text.
+pub fn login_required(
+    method: &str,
+    accept: Option<&str>,
+    has_authorization: bool,
+    login_path: &str,
+    return_to: &str,
+) -> Reply {
+    if wants_login_redirect(method, accept, has_authorization) {
+        Reply::redirect(login_redirect(login_path, return_to))
+    } else {
+        Reply::text(401, "sign-in required\n")
+    }
+}
+
 /// Whether a request without session should be redirected to sign in (a browser) rather than answered
 /// 401 (an API client): `Accept` names `text/html`, or it is a `GET`/`HEAD` without `Authorization`
 /// whose `Accept` does not ask for JSON.
@@ -549,6 +618,54 @@ mod tests {
         assert!(!wants_login_redirect("GET", None, true));
         assert!(!wants_login_redirect("POST", None, false));
         assert!(!wants_login_redirect("DELETE", Some("*/*"), false));
+    }
+
+    #[test]
+    fn login_required_redirects_browsers_and_refuses_api_clients() {
+        let reply = login_required("GET", Some("text/html"), false, "/auth/login", "/a?b=1");
+        assert_eq!(reply.status, 302);
+        assert_eq!(
+            reply.header_value("location"),
+            Some("/auth/login?return_to=%2Fa%3Fb%3D1")
+        );
+        let reply = login_required("GET", Some("application/json"), false, "/login", "/");
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (401, "sign-in required\n")
+        );
+        assert_eq!(
+            reply.header_value("content-type"),
+            Some("text/plain; charset=utf-8")
+        );
+    }
+
+    #[test]
+    fn callback_params_from_query() {
+        let p =
+            CallbackParams::from_query("code=a%2Bb&state=s&iss=https%3A%2F%2Fop&x=1&x=2").unwrap();
+        assert_eq!(p.code.as_deref(), Some("a+b"));
+        assert_eq!(p.state.as_deref(), Some("s"));
+        assert_eq!(p.iss.as_deref(), Some("https://op"));
+        let p =
+            CallbackParams::from_query("error=access_denied&error_description=no%20way").unwrap();
+        assert_eq!(p.error_description.as_deref(), Some("no way"));
+        assert!(CallbackParams::from_query("").unwrap().code.is_none());
+        let e = CallbackParams::from_query("code=a&state=s&code=b").unwrap_err();
+        assert!(matches!(e, LoginError::MalformedCallback("code")));
+        assert_eq!(e.status_code(), 400);
+        let page = e.page("/login");
+        assert_eq!(page.status, 400);
+        assert!(page.body.starts_with("Sign-in failed.") && page.body.contains("/login"));
+    }
+
+    #[test]
+    fn return_to_from_query_takes_one_value() {
+        assert_eq!(
+            return_to_from_query("return_to=%2Fa%3Fb%3Dc&x=1").as_deref(),
+            Some("/a?b=c")
+        );
+        assert_eq!(return_to_from_query("x=1"), None);
+        assert_eq!(return_to_from_query("return_to=/a&return_to=/b"), None);
     }
 
     #[test]

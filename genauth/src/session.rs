@@ -34,6 +34,7 @@
 //! ```
 
 use crate::authorize::AuthorizeParams;
+use crate::bearer::{BearerContext, BearerError};
 use crate::claims::{Claims, ExtraClaims};
 use crate::config::Protocol;
 use crate::introspection::TokenTypeHint;
@@ -41,6 +42,7 @@ use crate::login::{self, CallbackParams, LoginError, PendingLogin};
 use crate::logout::LogoutParams;
 use crate::token::LoginState;
 use crate::types::{AccessToken, IdToken, RefreshToken};
+use crate::validator::ValidationError;
 use crate::{Client, Error};
 use cookie::{Cookie, CookieJar, Key, SameSite};
 use serde::de::DeserializeOwned;
@@ -731,6 +733,588 @@ pub struct Redirect {
     pub set_cookies: Vec<Cookie<'static>>,
 }
 
+/// A framework-neutral HTTP response: what the core decided to answer (a redirect, an error page,
+/// an RFC 6750 challenge), for an adapter to turn into its framework's response as it is. `Debug`
+/// hides `Set-Cookie` values (a sealed session is a credential).
+#[derive(Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// Header names (lowercase) and values, in order; `set-cookie` may repeat.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: String,
+}
+
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<_> = self
+            .headers
+            .iter()
+            .map(|(name, value)| match *name {
+                "set-cookie" => (*name, "[redacted]"),
+                _ => (*name, value.as_str()),
+            })
+            .collect();
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+impl Reply {
+    /// A plain-text response, never cached or sniffed as HTML.
+    pub fn text(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            headers: vec![
+                ("content-type", "text/plain; charset=utf-8".into()),
+                ("cache-control", "no-store".into()),
+                ("x-content-type-options", "nosniff".into()),
+            ],
+            body: body.into(),
+        }
+    }
+
+    /// A JSON response.
+    pub fn json(status: u16, body: &serde_json::Value) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type", "application/json".into())],
+            body: body.to_string(),
+        }
+    }
+
+    /// A `302 Found` to `location`, never cached.
+    pub fn redirect(location: impl Into<String>) -> Self {
+        Self {
+            status: 302,
+            headers: vec![
+                ("location", location.into()),
+                ("cache-control", "no-store".into()),
+            ],
+            body: String::new(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Adds one `Set-Cookie` per cookie (a cookie's `Display` is its `Set-Cookie` value, whatever
+    /// version of the `cookie` crate the framework uses).
+    pub fn with_cookies(mut self, cookies: &[Cookie<'_>]) -> Self {
+        self.headers.extend(
+            cookies
+                .iter()
+                .map(|cookie| ("set-cookie", cookie.to_string())),
+        );
+        self
+    }
+
+    /// The first value of the header `name` (lowercase).
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl From<Redirect> for Reply {
+    fn from(redirect: Redirect) -> Self {
+        Self::redirect(redirect.location).with_cookies(&redirect.set_cookies)
+    }
+}
+
+/// What a session middleware found for a request: its session, if any. Adapters put it in the
+/// request's extensions; its presence tells the extractors the middleware ran, and an inner
+/// login-required middleware reuses it instead of opening the cookie again.
+#[derive(Clone, Debug, Default)]
+pub struct SessionContext {
+    /// The request's session (`None`: not signed in).
+    pub session: Option<Arc<Session>>,
+}
+
+impl From<Option<Session>> for SessionContext {
+    fn from(session: Option<Session>) -> Self {
+        Self {
+            session: session.map(Arc::new),
+        }
+    }
+}
+
+impl SessionContext {
+    /// Whether the request is signed in.
+    pub fn is_signed_in(&self) -> bool {
+        self.session.is_some()
+    }
+}
+
+/// Why an adapter's extractor (`Claims<T>`, `AuthUser`, `AccessToken`, `LoginState`) has no value
+/// for a request: the same failures, statuses and bodies in every adapter, whose rejection types
+/// wrap these ([`__extractor_rejections!`](crate::__extractor_rejections)).
+///
+/// | failure | status | absence (`Option<_>` is `None`) |
+/// | --- | --- | --- |
+/// | `Missing*Layer` | 500: the route lacks the middleware the extractor reads (a programming error) | no |
+/// | [`NotSignedIn`](Self::NotSignedIn), [`NoAccessToken`](Self::NoAccessToken), [`NoLoginState`](Self::NoLoginState) | 401 | yes |
+/// | [`MissingBearerToken`](Self::MissingBearerToken) | 401, `WWW-Authenticate: Bearer realm="…"` | yes |
+/// | [`InvalidClaims`](Self::InvalidClaims) | 401 `invalid_token` | no |
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExtractError {
+    /// `Claims` on a route without the bearer middleware.
+    #[error("Claims extractor used on a route without BearerAuthLayer")]
+    MissingBearerLayer,
+    /// A session extractor on a route without the session middleware.
+    #[error("session extractor used on a route without SessionLayer")]
+    MissingSessionLayer,
+    /// `AccessToken` on a route with neither middleware.
+    #[error("AccessToken extractor used on a route without SessionLayer or BearerAuthLayer")]
+    MissingAuthLayer,
+    /// No session.
+    #[error("sign-in required")]
+    NotSignedIn,
+    /// Neither a bearer token nor a session holding an access token.
+    #[error("no access token: send a bearer token or sign in")]
+    NoAccessToken,
+    /// Signed in without tokens (CAS).
+    #[error("this session holds no tokens")]
+    NoLoginState,
+    /// No bearer token (the bearer middleware is in optional mode).
+    #[error("{}", BearerError::MissingToken)]
+    MissingBearerToken {
+        /// The middleware's realm.
+        realm: String,
+    },
+    /// The token is valid but its claims do not deserialize into the handler's claims type.
+    #[error("{}", invalid_claims(.reason))]
+    InvalidClaims {
+        /// What serde reported (claim names and types).
+        reason: String,
+        /// The middleware's realm.
+        realm: String,
+    },
+}
+
+fn invalid_claims(reason: &str) -> BearerError {
+    BearerError::InvalidToken(ValidationError::InvalidClaims(reason.to_owned()))
+}
+
+impl ExtractError {
+    /// The bearer failure behind [`MissingBearerToken`](Self::MissingBearerToken) and
+    /// [`InvalidClaims`](Self::InvalidClaims), with its realm: answered as the bearer middleware
+    /// answers.
+    pub fn bearer_error(&self) -> Option<(BearerError, &str)> {
+        match self {
+            Self::MissingBearerToken { realm } => Some((BearerError::MissingToken, realm)),
+            Self::InvalidClaims { reason, realm } => Some((invalid_claims(reason), realm)),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status: 500 for a missing middleware, 401 otherwise.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::MissingBearerLayer | Self::MissingSessionLayer | Self::MissingAuthLayer => 500,
+            Self::NotSignedIn | Self::NoAccessToken | Self::NoLoginState => 401,
+            Self::MissingBearerToken { .. } | Self::InvalidClaims { .. } => self
+                .bearer_error()
+                .map_or(401, |(error, _)| error.status_code()),
+        }
+    }
+
+    /// Whether this only says the value is absent (an anonymous request): `Option<_>` extractors
+    /// give `None` for these and fail with the others.
+    pub fn is_absence(&self) -> bool {
+        matches!(
+            self,
+            Self::NotSignedIn
+                | Self::NoAccessToken
+                | Self::NoLoginState
+                | Self::MissingBearerToken { .. }
+        )
+    }
+
+    /// The response body: the bearer JSON body for bearer failures, the message otherwise.
+    pub fn body_text(&self) -> String {
+        match self.bearer_error() {
+            Some((error, _)) => error.json_body().to_string(),
+            None => self.to_string(),
+        }
+    }
+
+    /// The response: the bearer middleware's ([`BearerError::reply`]) for bearer failures, plain
+    /// text otherwise.
+    pub fn reply(&self) -> Reply {
+        match self.bearer_error() {
+            Some((error, realm)) => error.reply(realm),
+            None => Reply::text(self.status_code(), self.body_text()),
+        }
+    }
+}
+
+/// A missing middleware is a programming error: say so in the logs, also where `Option<_>` of an
+/// extractor turns the failure into `None` (actix-web).
+fn misuse(error: ExtractError) -> ExtractError {
+    tracing::error!(error = %error, "extractor used on a route without its middleware");
+    error
+}
+
+/// `Claims<T>`: the verified claims of the bearer token, the extra claims deserialized as `T`.
+///
+/// # Errors
+/// [`ExtractError::MissingBearerLayer`], [`ExtractError::MissingBearerToken`] (optional mode,
+/// anonymous), [`ExtractError::InvalidClaims`].
+pub fn extract_claims<T: DeserializeOwned>(
+    bearer: Option<&BearerContext>,
+) -> Result<Claims<T>, ExtractError> {
+    let bearer = bearer.ok_or_else(|| misuse(ExtractError::MissingBearerLayer))?;
+    let Some(authenticated) = &bearer.authenticated else {
+        return Err(ExtractError::MissingBearerToken {
+            realm: bearer.realm.to_string(),
+        });
+    };
+    authenticated
+        .claims_as()
+        .map_err(|e| ExtractError::InvalidClaims {
+            reason: e.to_string(),
+            realm: bearer.realm.to_string(),
+        })
+}
+
+/// `AuthUser`: the signed-in user.
+///
+/// # Errors
+/// [`ExtractError::MissingSessionLayer`], [`ExtractError::NotSignedIn`].
+pub fn extract_user(session: Option<&SessionContext>) -> Result<AuthUser, ExtractError> {
+    let context = session.ok_or_else(|| misuse(ExtractError::MissingSessionLayer))?;
+    let session = context.session.as_ref().ok_or(ExtractError::NotSignedIn)?;
+    Ok(session.user.clone())
+}
+
+/// `AccessToken`: the request's bearer token, else the signed-in session's access token.
+///
+/// # Errors
+/// [`ExtractError::MissingAuthLayer`] (neither middleware), [`ExtractError::NoAccessToken`].
+pub fn extract_access_token(
+    bearer: Option<&BearerContext>,
+    session: Option<&SessionContext>,
+) -> Result<AccessToken, ExtractError> {
+    if bearer.is_none() && session.is_none() {
+        return Err(misuse(ExtractError::MissingAuthLayer));
+    }
+    let from_bearer = bearer
+        .and_then(|context| context.authenticated.as_ref())
+        .map(|authenticated| authenticated.token.clone());
+    let from_session = || {
+        session
+            .and_then(|context| context.session.as_ref())
+            .and_then(|session| session.access_token().cloned())
+    };
+    from_bearer
+        .or_else(from_session)
+        .ok_or(ExtractError::NoAccessToken)
+}
+
+/// `LoginState`: the signed-in session's tokens and their verified claims.
+///
+/// # Errors
+/// [`ExtractError::MissingSessionLayer`], [`ExtractError::NotSignedIn`],
+/// [`ExtractError::NoLoginState`] (a session without tokens, as after a CAS sign-in).
+pub fn extract_login_state(session: Option<&SessionContext>) -> Result<LoginState, ExtractError> {
+    let context = session.ok_or_else(|| misuse(ExtractError::MissingSessionLayer))?;
+    let session = context.session.as_ref().ok_or(ExtractError::NotSignedIn)?;
+    session.tokens.clone().ok_or(ExtractError::NoLoginState)
+}
+
+/// The `Option<_>` form of an extraction: `None` for an [absence](ExtractError::is_absence), the
+/// error otherwise.
+///
+/// # Errors
+/// Every error that is not an absence.
+pub fn optional<T>(extracted: Result<T, ExtractError>) -> Result<Option<T>, ExtractError> {
+    match extracted {
+        Ok(value) => Ok(Some(value)),
+        Err(error) if error.is_absence() => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Defines a web adapter's extractor types `Claims<T>`, `AuthUser`, `AccessToken` and `LoginState`
+/// (newtypes over the core types, with `Deref`/`DerefMut`): the same types, docs and names in every
+/// adapter, which then implements its framework's extractor trait for them with the `extract_*`
+/// functions of [`session`](crate::session). Not for applications.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __extractor_types {
+    () => {
+        /// The bearer token's verified claims ([`genauth::Claims<T>`]), with the extra claims
+        /// deserialized as `T` (default: a JSON map). Needs [`BearerAuthLayer`](crate::BearerAuthLayer)
+        /// on the route.
+        ///
+        /// Rejection: [`ClaimsRejection`](crate::rejection::ClaimsRejection). `Option<Claims<T>>` is
+        /// `None` for an anonymous request in optional mode.
+        #[derive(Clone, Debug)]
+        pub struct Claims<T = $crate::ExtraClaims>(pub $crate::Claims<T>);
+        $crate::__extractor_types!(@deref Claims<T>, $crate::Claims<T>);
+
+        /// The signed-in user ([`genauth::session::AuthUser`]: `sub`, claims such as `name` and
+        /// `email`, the protocol). Needs [`SessionLayer`](crate::SessionLayer) (or the login-required
+        /// one) on the route.
+        ///
+        /// Rejection: [`AuthUserRejection`](crate::rejection::AuthUserRejection) (401 when not signed
+        /// in; put the route behind [`WebAuth::require_login`](crate::WebAuth::require_login) to
+        /// redirect browsers instead).
+        #[derive(Clone, Debug)]
+        pub struct AuthUser(pub $crate::session::AuthUser);
+        $crate::__extractor_types!(@deref AuthUser, $crate::session::AuthUser);
+
+        /// The access token: the request's bearer token under
+        /// [`BearerAuthLayer`](crate::BearerAuthLayer), else the signed-in session's (to call APIs on
+        /// the user's behalf). `Debug` is redacted.
+        ///
+        /// Rejection: [`AccessTokenRejection`](crate::rejection::AccessTokenRejection).
+        #[derive(Clone, Debug)]
+        pub struct AccessToken(pub $crate::AccessToken);
+        $crate::__extractor_types!(@deref AccessToken, $crate::AccessToken);
+
+        /// The signed-in session's tokens and their verified claims
+        /// ([`genauth::token::LoginState`]). Needs [`SessionLayer`](crate::SessionLayer). `Debug`
+        /// redacts the tokens.
+        ///
+        /// Rejection: [`LoginStateRejection`](crate::rejection::LoginStateRejection) (also when the
+        /// session holds no tokens, as after a CAS sign-in).
+        #[derive(Clone, Debug)]
+        pub struct LoginState(pub $crate::token::LoginState);
+        $crate::__extractor_types!(@deref LoginState, $crate::token::LoginState);
+    };
+    (@deref $name:ident $(<$t:ident>)?, $target:ty) => {
+        impl$(<$t>)? ::core::ops::Deref for $name$(<$t>)? {
+            type Target = $target;
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+        impl$(<$t>)? ::core::ops::DerefMut for $name$(<$t>)? {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.0
+            }
+        }
+    };
+}
+
+/// Defines a web adapter's extractor rejection types, in axum-core's style: one type per failure
+/// ([`ExtractError`] gives its status and body) and one enum per extractor composing them, with
+/// `status()` (`$status`: the framework's `StatusCode` type), `body_text()`, `reply()`, `kind()`,
+/// `Display`, `Error`, and the conversions from [`ExtractError`]. `$respond` is a macro of the
+/// adapter implementing its framework's response trait for one of these types from its `status()`
+/// and `reply()`. The same catalog in every adapter. Not for applications.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __extractor_rejections {
+    ($status:ty, $respond:ident) => {
+        $crate::__extractor_rejections!(@unit $status, $respond, MissingBearerLayer,
+            "The route has no [`BearerAuthLayer`](crate::BearerAuthLayer): `Claims` cannot be extracted. 500.");
+        $crate::__extractor_rejections!(@unit $status, $respond, MissingSessionLayer,
+            "The route has no [`SessionLayer`](crate::SessionLayer). 500.");
+        $crate::__extractor_rejections!(@unit $status, $respond, MissingAuthLayer,
+            "The route has neither a [`SessionLayer`](crate::SessionLayer) nor a [`BearerAuthLayer`](crate::BearerAuthLayer). 500.");
+        $crate::__extractor_rejections!(@unit $status, $respond, NotSignedIn,
+            "No session: the user is not signed in. 401.");
+        $crate::__extractor_rejections!(@unit $status, $respond, NoAccessToken,
+            "Neither a bearer token nor a session holding an access token. 401.");
+        $crate::__extractor_rejections!(@unit $status, $respond, NoLoginState,
+            "The user is signed in but the session holds no tokens (CAS sign-in). 401.");
+
+        /// The request has no bearer token (the layer is in optional mode). 401 with a bare
+        /// `WWW-Authenticate: Bearer realm="…"` challenge (RFC 6750 §3.1) and the layer's JSON body.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct MissingBearerToken {
+            /// The layer's realm.
+            pub realm: String,
+        }
+
+        impl MissingBearerToken {
+            /// The failure in the core's terms.
+            pub fn kind(&self) -> $crate::session::ExtractError {
+                $crate::session::ExtractError::MissingBearerToken { realm: self.realm.clone() }
+            }
+
+            fn from_kind(kind: &$crate::session::ExtractError) -> Option<Self> {
+                match kind {
+                    $crate::session::ExtractError::MissingBearerToken { realm } => {
+                        Some(Self { realm: realm.clone() })
+                    }
+                    _ => None,
+                }
+            }
+        }
+        $crate::__extractor_rejections!(@common $status, $respond, MissingBearerToken);
+        impl ::std::error::Error for MissingBearerToken {}
+
+        /// The token is valid but its claims do not deserialize into the handler's claims type (a
+        /// required claim is missing or has another type). 401 `invalid_token` (RFC 6750 §3.1), as
+        /// the layer answers.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct InvalidClaims {
+            /// What serde reported (claim names and types).
+            pub reason: String,
+            /// The layer's realm.
+            pub realm: String,
+        }
+
+        impl InvalidClaims {
+            /// The failure in the core's terms.
+            pub fn kind(&self) -> $crate::session::ExtractError {
+                $crate::session::ExtractError::InvalidClaims {
+                    reason: self.reason.clone(),
+                    realm: self.realm.clone(),
+                }
+            }
+
+            fn from_kind(kind: &$crate::session::ExtractError) -> Option<Self> {
+                match kind {
+                    $crate::session::ExtractError::InvalidClaims { reason, realm } => Some(Self {
+                        reason: reason.clone(),
+                        realm: realm.clone(),
+                    }),
+                    _ => None,
+                }
+            }
+        }
+        $crate::__extractor_rejections!(@common $status, $respond, InvalidClaims);
+        impl ::std::error::Error for InvalidClaims {}
+
+        $crate::__extractor_rejections!(@composite $status, $respond,
+            "Rejection of [`Claims`](crate::Claims).",
+            ClaimsRejection {
+                "No bearer token (optional mode)." MissingBearerToken,
+                "The claims do not fit the type." InvalidClaims,
+                "No bearer layer on the route." MissingBearerLayer,
+            } else MissingBearerLayer);
+        $crate::__extractor_rejections!(@composite $status, $respond,
+            "Rejection of [`AuthUser`](crate::AuthUser).",
+            AuthUserRejection {
+                "No session." NotSignedIn,
+                "No session layer on the route." MissingSessionLayer,
+            } else MissingSessionLayer);
+        $crate::__extractor_rejections!(@composite $status, $respond,
+            "Rejection of [`AccessToken`](crate::AccessToken).",
+            AccessTokenRejection {
+                "Neither a bearer token nor a session with tokens." NoAccessToken,
+                "Neither layer on the route." MissingAuthLayer,
+            } else MissingAuthLayer);
+        $crate::__extractor_rejections!(@composite $status, $respond,
+            "Rejection of [`LoginState`](crate::LoginState).",
+            LoginStateRejection {
+                "No session." NotSignedIn,
+                "A session without tokens." NoLoginState,
+                "No session layer on the route." MissingSessionLayer,
+            } else MissingSessionLayer);
+    };
+    (@unit $status:ty, $respond:ident, $name:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct $name;
+
+        impl $name {
+            /// The failure in the core's terms.
+            pub fn kind(&self) -> $crate::session::ExtractError {
+                $crate::session::ExtractError::$name
+            }
+
+            fn from_kind(kind: &$crate::session::ExtractError) -> Option<Self> {
+                matches!(kind, $crate::session::ExtractError::$name).then_some(Self)
+            }
+        }
+        $crate::__extractor_rejections!(@common $status, $respond, $name);
+        impl ::std::error::Error for $name {}
+    };
+    (@composite $status:ty, $respond:ident, $doc:literal,
+        $name:ident { $($vdoc:literal $variant:ident),+ $(,)? } else $fallback:ident) => {
+        #[doc = $doc]
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum $name {
+            $(#[doc = $vdoc] $variant($variant),)+
+        }
+
+        impl $name {
+            /// The failure in the core's terms.
+            pub fn kind(&self) -> $crate::session::ExtractError {
+                match self {
+                    $(Self::$variant(inner) => inner.kind(),)+
+                }
+            }
+        }
+        $crate::__extractor_rejections!(@common $status, $respond, $name);
+
+        impl ::std::error::Error for $name {
+            fn source(&self) -> Option<&(dyn ::std::error::Error + 'static)> {
+                match self {
+                    $(Self::$variant(inner) => Some(inner),)+
+                }
+            }
+        }
+
+        $(
+            impl From<$variant> for $name {
+                fn from(inner: $variant) -> Self {
+                    Self::$variant(inner)
+                }
+            }
+        )+
+
+        /// The extractor's failures only ever are its variants; anything else would be a bug,
+        /// answered as a missing layer (500).
+        impl From<$crate::session::ExtractError> for $name {
+            fn from(kind: $crate::session::ExtractError) -> Self {
+                $(if let Some(inner) = $variant::from_kind(&kind) {
+                    return Self::$variant(inner);
+                })+
+                Self::$fallback($fallback)
+            }
+        }
+    };
+    (@common $status:ty, $respond:ident, $name:ident) => {
+        impl $name {
+            /// The response status.
+            pub fn status(&self) -> $status {
+                <$status>::from_u16(self.kind().status_code())
+                    .unwrap_or(<$status>::INTERNAL_SERVER_ERROR)
+            }
+
+            /// The response body.
+            pub fn body_text(&self) -> String {
+                self.kind().body_text()
+            }
+
+            /// The response, framework-neutral.
+            pub fn reply(&self) -> $crate::session::Reply {
+                self.kind().reply()
+            }
+        }
+
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Display::fmt(&self.kind(), f)
+            }
+        }
+
+        $respond!($name);
+    };
+}
+
 /// The session of a request, as loaded by [`SessionManager::load`].
 #[derive(Debug, Default)]
 pub struct LoadedSession {
@@ -1015,6 +1599,39 @@ impl SessionManager {
             location: request.url.into(),
             set_cookies: vec![self.cookies.cookie(name, sealed, self.cookies.login_ttl)],
         })
+    }
+
+    /// The login route: [`begin_login`](Self::begin_login) with the `return_to` parameter of the
+    /// request's query string (without `?`).
+    ///
+    /// # Errors
+    /// As [`begin_login`](Self::begin_login); logged here.
+    pub fn begin_login_from_query(&self, query: &str) -> Result<Redirect, LoginError> {
+        self.begin_login(login::return_to_from_query(query).as_deref())
+            .inspect_err(|e| tracing::error!(error = %e, "cannot start a login"))
+    }
+
+    /// The callback route: [`complete_login`](Self::complete_login) with the parameters of the
+    /// request's query string (without `?`). A query repeating a parameter fails like any callback
+    /// ([`LoginError::MalformedCallback`], login cookie removed).
+    ///
+    /// # Errors
+    /// As [`complete_login`](Self::complete_login).
+    pub async fn complete_login_from_query(
+        &self,
+        cookies: &RequestCookies,
+        query: &str,
+    ) -> Result<Redirect, CallbackFailure> {
+        match CallbackParams::from_query(query) {
+            Ok(params) => self.complete_login(cookies, &params).await,
+            Err(error) => {
+                tracing::info!(error = %error, "login callback failed");
+                Err(CallbackFailure {
+                    error,
+                    set_cookies: vec![self.cookies.removal(self.cookies.login_cookie_name())],
+                })
+            }
+        }
     }
 
     /// Completes a login at the callback: opens the login cookie, runs [`login::finish`], stores the
@@ -1481,6 +2098,118 @@ mod tests {
             !debug.contains("at-secret")
                 && !debug.contains("rt-secret")
                 && !debug.contains("id-secret")
+        );
+    }
+
+    #[test]
+    fn extractions_tell_misuse_from_absence() {
+        use crate::bearer::Authenticated;
+
+        // No middleware: an error also for `Option<_>`.
+        let e = extract_claims::<ExtraClaims>(None).unwrap_err();
+        assert_eq!(
+            (e.clone(), e.status_code()),
+            (ExtractError::MissingBearerLayer, 500)
+        );
+        assert!(optional(Err::<(), _>(e)).is_err());
+        assert_eq!(
+            extract_access_token(None, None).unwrap_err(),
+            ExtractError::MissingAuthLayer
+        );
+        assert_eq!(
+            extract_user(None).unwrap_err(),
+            ExtractError::MissingSessionLayer
+        );
+
+        // Anonymous: absences, `None` for `Option<_>`.
+        let anonymous = BearerContext {
+            authenticated: None,
+            realm: Arc::from("r"),
+        };
+        let e = extract_claims::<ExtraClaims>(Some(&anonymous)).unwrap_err();
+        assert!(e.is_absence());
+        let reply = e.reply();
+        assert_eq!(reply.status, 401);
+        assert_eq!(
+            reply.header_value("www-authenticate"),
+            Some(r#"Bearer realm="r""#)
+        );
+        assert_eq!(optional(Err::<(), _>(e)).unwrap(), None);
+        let signed_out = SessionContext::default();
+        assert_eq!(
+            extract_user(Some(&signed_out)).unwrap_err(),
+            ExtractError::NotSignedIn
+        );
+        assert_eq!(
+            extract_access_token(Some(&anonymous), Some(&signed_out)).unwrap_err(),
+            ExtractError::NoAccessToken
+        );
+
+        // Signed in: values; a CAS session has no tokens.
+        let cas = SessionContext::from(Some(Session::new(user())));
+        assert_eq!(extract_user(Some(&cas)).unwrap().sub, "u-1");
+        assert_eq!(
+            extract_login_state(Some(&cas)).unwrap_err(),
+            ExtractError::NoLoginState
+        );
+        let oidc = SessionContext::from(Some(Session::with_tokens(user(), login_state(1))));
+        assert_eq!(
+            extract_access_token(None, Some(&oidc)).unwrap().secret(),
+            "at-secret"
+        );
+
+        // A bearer token wins over the session; claims that do not fit the type are invalid.
+        let claims: Claims = serde_json::from_value(serde_json::json!({"sub": "b"})).unwrap();
+        let bearer = BearerContext {
+            authenticated: Some(Authenticated {
+                token: AccessToken::new("bt"),
+                claims: Arc::new(claims),
+            }),
+            realm: Arc::from("api"),
+        };
+        assert_eq!(
+            extract_access_token(Some(&bearer), Some(&oidc))
+                .unwrap()
+                .secret(),
+            "bt"
+        );
+        #[derive(Debug, serde::Deserialize)]
+        struct Tenant {
+            #[allow(dead_code)]
+            tenant: String,
+        }
+        let e = extract_claims::<Tenant>(Some(&bearer)).unwrap_err();
+        assert!(matches!(e, ExtractError::InvalidClaims { .. }) && !e.is_absence());
+        assert!(e.body_text().contains("invalid_token"));
+        assert_eq!(
+            extract_claims::<ExtraClaims>(Some(&bearer))
+                .unwrap()
+                .sub
+                .as_deref(),
+            Some("b")
+        );
+    }
+
+    #[test]
+    fn replies() {
+        let redirect = Redirect {
+            location: "/next".into(),
+            set_cookies: vec![Cookie::new("genauth_session", "sealed-value")],
+        };
+        let reply = Reply::from(redirect);
+        assert_eq!(reply.status, 302);
+        assert_eq!(reply.header_value("location"), Some("/next"));
+        assert_eq!(reply.header_value("cache-control"), Some("no-store"));
+        assert_eq!(
+            reply.header_value("set-cookie"),
+            Some("genauth_session=sealed-value")
+        );
+        assert!(!format!("{reply:?}").contains("sealed-value"));
+        let text = Reply::text(401, "no");
+        assert_eq!(text.header_value("x-content-type-options"), Some("nosniff"));
+        assert_eq!(
+            ExtractError::NotSignedIn.reply(),
+            Reply::text(401, "sign-in required")
         );
     }
 }
