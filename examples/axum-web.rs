@@ -38,11 +38,5 @@ async fn main() {
         .merge(auth.routes())
         .layer(auth.session_layer());
 
-    let listener = tokio::net::TcpListener::bind(settings.bind)
-        .await
-        .unwrap_or_else(|e| exit_with(format!("BIND={}: {e}", settings.bind)));
-    println!("{}", pages::listening_line(settings.bind));
-    axum::serve(listener, app)
-        .await
-        .unwrap_or_else(|e| exit_with(e));
+    genauth_examples::serve_axum(settings.bind, app).await;
 }

@@ -102,11 +102,5 @@ async fn main() {
     }
     println!();
 
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .unwrap_or_else(|e| exit_with(format!("BIND={bind}: {e}")));
-    println!("{}", pages::listening_line(bind));
-    axum::serve(listener, app)
-        .await
-        .unwrap_or_else(|e| exit_with(e));
+    genauth_examples::serve_axum(bind, app).await;
 }

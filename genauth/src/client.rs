@@ -222,6 +222,29 @@ impl Client {
         Ok(JwksValidator::new(self.jwt_verifier(audiences)?))
     }
 
+    /// A form POST to a token, introspection or revocation endpoint with the given client
+    /// authentication (RFC 6749 §2.3.1), read to a 2xx body or a typed error.
+    pub(crate) async fn post_authenticated(
+        &self,
+        endpoint: &'static str,
+        url: &Url,
+        method: crate::ClientAuthMethod,
+        form: Vec<(&str, &str)>,
+    ) -> Result<crate::http::Body, Error> {
+        let config = self.config();
+        let request = crate::http::authenticated_form(
+            self.http_client(),
+            url,
+            method,
+            config.client_id(),
+            config.client_secret(),
+            form,
+        );
+        crate::http::send(endpoint, request)
+            .await?
+            .success(endpoint)
+    }
+
     /// An optional endpoint of the metadata, or [`Error::Unsupported`] naming it.
     pub(crate) fn endpoint<'a>(
         &self,

@@ -67,19 +67,14 @@ impl Client {
         if let Some(hint) = token_type_hint {
             form.push(("token_type_hint", hint.as_str()));
         }
-        let config = self.config();
-        let request = http::authenticated_form(
-            self.http_client(),
+        self.post_authenticated(
+            ENDPOINT,
             url,
-            config.introspection_auth_method(),
-            config.client_id(),
-            config.client_secret(),
+            self.config().introspection_auth_method(),
             form,
-        );
-        http::send(ENDPOINT, request)
-            .await?
-            .success(ENDPOINT)?
-            .json(ENDPOINT)
+        )
+        .await?
+        .json(ENDPOINT)
     }
 
     /// GenAuth's legacy online validation (`GET {app_host}/api/v2/oidc/validate_token`, marked deprecated

@@ -1,7 +1,7 @@
 //! Token revocation (RFC 7009), GenAuth `POST /oidc/token/revocation` (`/oauth/...` in OAuth 2.0 mode).
 
 use crate::introspection::TokenTypeHint;
-use crate::{Client, Error, http};
+use crate::{Client, Error};
 
 impl Client {
     /// Revokes an access or refresh token (RFC 7009 §2.1) with the configured revocation auth method.
@@ -33,15 +33,8 @@ impl Client {
         if let Some(hint) = token_type_hint {
             form.push(("token_type_hint", hint.as_str()));
         }
-        let request = http::authenticated_form(
-            self.http_client(),
-            url,
-            config.revocation_auth_method(),
-            config.client_id(),
-            config.client_secret(),
-            form,
-        );
-        http::send(ENDPOINT, request).await?.success(ENDPOINT)?;
+        self.post_authenticated(ENDPOINT, url, config.revocation_auth_method(), form)
+            .await?;
         Ok(())
     }
 }

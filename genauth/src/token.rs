@@ -239,17 +239,8 @@ impl Client {
             ));
         }
         let url = self.endpoint(ENDPOINT, &self.metadata().token_endpoint)?;
-        let request = http::authenticated_form(
-            self.http_client(),
-            url,
-            config.token_auth_method(),
-            config.client_id(),
-            config.client_secret(),
-            form,
-        );
-        http::send(ENDPOINT, request)
+        self.post_authenticated(ENDPOINT, url, config.token_auth_method(), form)
             .await?
-            .success(ENDPOINT)?
             .json(ENDPOINT)
     }
 
