@@ -82,9 +82,11 @@ impl<T> Claims<T> {
         self.scopes().any(|s| s == scope)
     }
 
-    /// `exp` as a [`SystemTime`].
+    /// `exp` as a [`SystemTime`] (`None` without `exp`, or when it is beyond what the platform's clock
+    /// can represent).
     pub fn expires_at(&self) -> Option<SystemTime> {
-        self.exp.map(|exp| UNIX_EPOCH + Duration::from_secs(exp))
+        self.exp
+            .and_then(|exp| UNIX_EPOCH.checked_add(Duration::from_secs(exp)))
     }
 }
 

@@ -113,6 +113,7 @@ impl Error {
     /// - 503 when the provider is unreachable (or keys are unavailable), never 500;
     /// - 502 when the provider answered something unusable;
     /// - 400 for an `invalid_grant` (an expired or reused code, a revoked refresh token);
+    /// - 400 for a ticket the CAS server rejects;
     /// - 401 for a token that failed validation (403 for missing scope);
     /// - 500 for configuration problems.
     pub fn status_code(&self) -> u16 {
@@ -125,7 +126,8 @@ impl Error {
             | Self::InvalidResponse { .. }
             | Self::ResponseTooLarge { .. } => 502,
             Self::Validation(e) => e.status_code(),
-            Self::Cas { .. } => 401,
+            // A bad ticket at the login callback: the request was bad, and a 401 would need a challenge.
+            Self::Cas { .. } => 400,
             Self::Config(_) | Self::Unsupported(_) | Self::Random => 500,
         }
     }

@@ -44,7 +44,12 @@ pub(crate) async fn send(
 }
 
 async fn read(endpoint: &'static str, request: reqwest::RequestBuilder) -> Result<Body, Error> {
-    let transport = |source| Error::Transport { endpoint, source };
+    // `without_url`: request URLs can carry secrets (CAS tickets, legacy `validate_token` tokens), and
+    // reqwest's error text would otherwise quote them into logs and error pages.
+    let transport = |source: reqwest::Error| Error::Transport {
+        endpoint,
+        source: source.without_url(),
+    };
     let mut response = request.send().await.map_err(transport)?;
     let too_large = Error::ResponseTooLarge {
         endpoint,

@@ -12,9 +12,9 @@
 //! - **Refresh ahead of expiry**: the set is kept for the response's `Cache-Control: max-age`
 //!   (clamped to [[`min_max_age`](JwksOptions::min_max_age), [`max_max_age`](JwksOptions::max_max_age)],
 //!   [`default_max_age`](JwksOptions::default_max_age) without one). Once three quarters of that time
-//!   has passed, the first request to find the fetch lock free downloads the set inline; every other
-//!   request meanwhile goes on with the current keys without waiting. (Inline rather than a background
-//!   task, so no particular async runtime is required.)
+//!   has passed, the next request starts one background download (a Tokio task; inline, by the first
+//!   request to find the fetch lock free, when no Tokio runtime is running) and every request goes on
+//!   with the current keys without waiting.
 //! - **Stale keys are kept while the provider is down**: keys are never dropped for age, only replaced
 //!   by a successful download. A failed download is retried no sooner than
 //!   [`JwksOptions::failure_cooldown`].
@@ -311,6 +311,8 @@ struct Inner {
     /// Held for the whole of a download: one in flight at a time.
     fetch: tokio::sync::Mutex<()>,
     last: Mutex<LastAttempt>,
+    /// A background refresh-ahead task is running.
+    refreshing: std::sync::atomic::AtomicBool,
 }
 
 /// The provider's signing keys, downloaded from its `jwks_uri` and cached (see the [module
@@ -377,6 +379,7 @@ impl JwksCache {
                 keys: ArcSwap::from_pointee(keys),
                 fetch: tokio::sync::Mutex::new(()),
                 last: Mutex::new(LastAttempt::default()),
+                refreshing: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -443,9 +446,9 @@ impl JwksCache {
                 return Err(ValidationError::KeysUnavailable(self.last_error()));
             }
         } else if refresh_due {
-            // Near expiry: one request refreshes inline, the others go on with the current keys.
-            self.fetch_gated(remote, generation, Gate::IfFree, None)
-                .await;
+            // Near expiry: refreshed in the background (or inline without a Tokio runtime); this
+            // request goes on with the current keys.
+            self.refresh_ahead(generation).await;
         }
         let generation = {
             let keys = self.inner.keys.load();
@@ -463,6 +466,33 @@ impl JwksCache {
         )
         .await;
         self.inner.keys.load().find(kid, alg)?.ok_or_else(unknown)
+    }
+
+    /// Refreshes the keys ahead of expiry without making the request wait: in a background task when a
+    /// Tokio runtime is running (one task at a time), inline otherwise. The request goes on with the
+    /// current keys either way; while downloads fail, `failure_cooldown` spaces the attempts.
+    async fn refresh_ahead(&self, generation: u64) {
+        use std::sync::atomic::Ordering;
+        let Some(remote) = &self.inner.remote else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.fetch_gated(remote, generation, Gate::IfFree, None)
+                .await;
+            return;
+        };
+        if self.inner.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let cache = self.clone();
+        runtime.spawn(async move {
+            if let Some(remote) = &cache.inner.remote {
+                cache
+                    .fetch_gated(remote, generation, Gate::IfFree, None)
+                    .await;
+            }
+            cache.inner.refreshing.store(false, Ordering::Release);
+        });
     }
 
     /// Downloads the keys unless someone else did while we waited for the lock, or a cooldown says
@@ -521,9 +551,9 @@ impl JwksCache {
                 serde_json::from_value::<Jwk>(value).map_err(|e| format!("not a JWK: {e}"))
             });
             // Refresh once three quarters of the freshness lifetime have passed.
-            let refresh_at = Instant::now() + max_age.mul_f64(0.75);
+            let refresh_at = Instant::now().checked_add(max_age.mul_f64(0.75));
             let generation = self.inner.keys.load().generation + 1;
-            let set = KeySet::parse(entries, generation, Some(refresh_at), ENDPOINT);
+            let set = KeySet::parse(entries, generation, refresh_at, ENDPOINT);
             if set.keys.is_empty() {
                 // Keep the keys we have rather than swap in an empty set.
                 return Err(crate::Error::InvalidResponse {
@@ -1054,23 +1084,41 @@ mod fetch_tests {
             .unwrap();
         assert_eq!(provider.hits(), 1);
 
-        // Provider down: the known key is still served (one failed refresh attempt per request here,
-        // since the failure cooldown is zero in this test).
+        // Provider down: the known key is still served at once, while a background refresh fails.
         provider.down.store(true, Ordering::SeqCst);
         cache
             .key_for(Some(old.kid()), Algorithm::ES256)
             .await
             .unwrap();
-        assert_eq!(provider.hits(), 2);
+        wait_for_hits(&provider, 2).await;
 
-        // Provider back with rotated keys: the refresh-ahead download (not the unknown-kid refetch,
-        // held back by the long cooldown) brings them in.
+        // Provider back with rotated keys: a request for the *known* kid starts the background
+        // refresh, which brings the rotated key in; it is then found without any unknown-kid refetch.
         provider.down.store(false, Ordering::SeqCst);
         provider.serve(&rotated);
         cache
-            .key_for(Some(rotated.kid()), Algorithm::ES256)
+            .key_for(Some(old.kid()), Algorithm::ES256)
             .await
             .unwrap();
+        wait_for_hits(&provider, 3).await;
+        for _ in 0..100 {
+            if cache.inner.keys.load().by_kid.contains_key(rotated.kid()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(cache.inner.keys.load().by_kid.contains_key(rotated.kid()));
+    }
+
+    /// Waits (up to 2 s) until the provider has served `hits` requests: background refreshes.
+    async fn wait_for_hits(provider: &Provider, hits: usize) {
+        for _ in 0..200 {
+            if provider.hits() >= hits {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("expected {hits} downloads, saw {}", provider.hits());
     }
 
     #[tokio::test]

@@ -191,6 +191,15 @@ impl JwtVerifier {
     ) -> Result<Claims<T>, ValidationError> {
         let (claims, _) = self.verify_signature::<T>(token).await?;
         let result = self.check_registered_claims(&claims).and_then(|()| {
+            // An ID token is not an access token, even with the same issuer and audience (GenAuth
+            // issues both for the app ID): `nonce` and `at_hash` only ever appear in ID tokens
+            // (OpenID Connect Core §2), which travel in URLs (`id_token_hint`) and must not open APIs.
+            if claims.nonce.is_some() || claims.at_hash.is_some() {
+                return Err(ValidationError::InvalidTokenType {
+                    expected: "access token".into(),
+                    found: "ID token (it carries nonce or at_hash)".into(),
+                });
+            }
             // RFC 7519 §4.1.3 / RFC 9068 §4: the resource server must be among the audiences.
             if self.inner.check_audience {
                 check_audience(&claims.aud, &self.inner.audiences)?;
@@ -225,7 +234,7 @@ impl JwtVerifier {
         let (claims, alg) = self.verify_signature::<T>(id_token).await?;
         let result = self
             .check_registered_claims(&claims)
-            .and_then(|()| check_id_token(&claims, alg, checks));
+            .and_then(|()| check_id_token(&claims, alg, checks, &self.inner.audiences));
         trace_outcome("ID token", &result);
         result.map(|()| claims)
     }
@@ -406,6 +415,7 @@ fn check_id_token<T>(
     claims: &Claims<T>,
     alg: Algorithm,
     checks: &IdTokenChecks<'_>,
+    trusted_audiences: &[String],
 ) -> Result<(), ValidationError> {
     // OIDC Core §2: `sub` and `iat` are REQUIRED in an ID token.
     if claims.sub.is_none() {
@@ -414,8 +424,19 @@ fn check_id_token<T>(
     if claims.iat.is_none() {
         return Err(ValidationError::MissingClaim("iat"));
     }
-    // Step 3: the client must be among the audiences.
+    // Step 3: the client must be among the audiences, and any other audience must be one this
+    // client trusts (the verifier's configured audiences); otherwise the token was meant for a party
+    // the client does not know.
     check_audience(&claims.aud, &[checks.client_id.to_owned()])?;
+    if let Some(untrusted) = claims
+        .aud
+        .iter()
+        .find(|aud| *aud != checks.client_id && !trusted_audiences.contains(aud))
+    {
+        return Err(ValidationError::UntrustedAudience {
+            audience: quote(untrusted),
+        });
+    }
     // Step 4: several audiences → `azp` is needed to know which party the token is for.
     if claims.aud.len() > 1 && claims.azp.is_none() {
         return Err(ValidationError::MissingClaim("azp"));
@@ -1043,6 +1064,26 @@ mod signed_tests {
     }
 
     #[tokio::test]
+    async fn an_id_token_is_not_an_access_token() {
+        let issuer = TestIssuer::new();
+        let verifier = issuer.verifier();
+        for claims in [json!({"nonce": "n"}), json!({"at_hash": "x"})] {
+            assert!(matches!(
+                verifier
+                    .verify::<crate::ExtraClaims>(&issuer.mint(claims))
+                    .await,
+                Err(ValidationError::InvalidTokenType { .. })
+            ));
+        }
+        assert!(
+            verifier
+                .verify::<crate::ExtraClaims>(&issuer.mint(json!({"scope": "read"})))
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
     async fn id_token_checks() {
         let issuer = TestIssuer::new();
         let i = &issuer;
@@ -1103,18 +1144,34 @@ mod signed_tests {
             id_token(i, json!({"nonce": "n-123", "aud": "other"}), checks).await,
             Err(ValidationError::InvalidAudience { .. })
         ));
-        assert!(matches!(
-            id_token(
-                i,
-                json!({"nonce": "n-123", "aud": ["genauth-test", "other"]}),
-                checks
-            )
-            .await,
-            Err(ValidationError::MissingClaim("azp"))
-        ));
+        // OIDC Core §3.1.3.7 step 3: an untrusted extra audience is refused even with azp = client...
         let azp =
             json!({"nonce": "n-123", "aud": ["genauth-test", "other"], "azp": "genauth-test"});
-        assert!(id_token(i, azp, checks).await.is_ok());
+        assert!(matches!(
+            id_token(i, azp.clone(), checks).await,
+            Err(ValidationError::UntrustedAudience { .. })
+        ));
+        // ... and accepted when the verifier trusts it; step 4: several audiences need `azp`.
+        let trusting = JwtVerifier::builder(i.issuer())
+            .audience("genauth-test")
+            .audience("other")
+            .jwks(i.jwks_cache())
+            .build()
+            .unwrap();
+        let verify = |claims| {
+            let token = i.mint(claims);
+            let trusting = trusting.clone();
+            async move {
+                trusting
+                    .verify_id_token::<crate::ExtraClaims>(&token, checks)
+                    .await
+            }
+        };
+        assert!(verify(azp).await.is_ok());
+        assert!(matches!(
+            verify(json!({"nonce": "n-123", "aud": ["genauth-test", "other"]})).await,
+            Err(ValidationError::MissingClaim("azp"))
+        ));
         assert!(matches!(
             id_token(i, json!({"nonce": "n-123", "azp": "other"}), checks).await,
             Err(ValidationError::InvalidAuthorizedParty)

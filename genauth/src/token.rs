@@ -86,13 +86,19 @@ pub struct LoginState {
     pub id_token_claims: Option<Claims>,
     /// The access token's verified claims, when it is a JWT signed with the provider's keys
     /// (signature, `iss`, `exp`; its audience is the resource server's business, not checked here).
+    /// `None` for an opaque access token, or a JWT this client cannot verify (RFC 9068 §6: access
+    /// tokens are opaque to clients, so that is not an error).
     pub access_token_claims: Option<Claims>,
 }
 
 impl LoginState {
     /// Whether the access token expires within `skew` of `now` (`false` when the expiry is unknown).
     pub fn expires_within(&self, now: SystemTime, skew: Duration) -> bool {
-        self.expires_at.is_some_and(|at| at <= now + skew)
+        match (self.expires_at, now.checked_add(skew)) {
+            (Some(at), Some(horizon)) => at <= horizon,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
     }
 }
 
@@ -266,18 +272,28 @@ impl Client {
             ),
             None => None,
         };
+        // Access tokens are opaque to a client (RFC 9068 §6): one that is a JWT from this provider's
+        // keys has its claims read, but one this client cannot verify (another issuer, a signature
+        // scheme of the resource's) does not fail the sign-in.
         let access_token_claims = if looks_like_jwt(response.access_token.secret()) {
-            Some(
-                self.verify_access_token(response.access_token.secret())
-                    .await?,
-            )
+            match self
+                .verify_access_token(response.access_token.secret())
+                .await
+            {
+                Ok(claims) => Some(claims),
+                Err(error) => {
+                    tracing::debug!(%error, "access token is a JWT this client cannot verify; kept opaque");
+                    None
+                }
+            }
         } else {
             None
         };
         Ok(LoginState {
+            // An `expires_in` beyond what the clock represents (a broken provider) means no known expiry.
             expires_at: response
                 .expires_in
-                .map(|secs| received + Duration::from_secs(secs)),
+                .and_then(|secs| received.checked_add(Duration::from_secs(secs))),
             expires_in_secs: response.expires_in,
             refresh_token: response
                 .refresh_token

@@ -138,6 +138,14 @@ pub enum ValidationError {
         expected: Vec<String>,
     },
 
+    /// An ID token lists an audience besides the client that the client does not trust (OpenID
+    /// Connect Core §3.1.3.7 step 3). Trust it by adding it to the verifier's audiences.
+    #[error("ID token audience `{audience}` is not trusted by this client")]
+    UntrustedAudience {
+        /// The untrusted audience (cut to 64 characters).
+        audience: String,
+    },
+
     /// The token expired: `exp` (plus the leeway) is past (RFC 7519 §4.1.4). Get a new token.
     #[error("token expired at {expired_at} (Unix time, seconds)")]
     Expired {
@@ -477,12 +485,14 @@ impl IntrospectionValidator {
             .introspect(token, None)
             .await
             .map_err(|e| ValidationError::ProviderUnavailable(Box::new(e)))?;
-        // Time left until `exp`, to the sub-second, so the entry dies with the token.
-        let left = |exp: u64| {
-            (UNIX_EPOCH + Duration::from_secs(exp))
+        // Time left until `exp`, to the sub-second, so the entry dies with the token. An `exp` beyond
+        // what the clock represents (hostile or broken provider) counts as far away: the cache TTL caps it.
+        let left = |exp: u64| match UNIX_EPOCH.checked_add(Duration::from_secs(exp)) {
+            Some(at) => at
                 .duration_since(SystemTime::now())
                 .ok()
-                .filter(|left| !left.is_zero())
+                .filter(|left| !left.is_zero()),
+            None => Some(self.max_cache_ttl),
         };
         // RFC 7662 §2.2: `active` is the answer; an `exp` already past makes it inactive regardless.
         let (result, ttl) = match introspection.claims.exp.map(left) {
@@ -498,8 +508,7 @@ impl IntrospectionValidator {
             ),
         };
         if let (Some(cache), Some(key)) = (&self.cache, key) {
-            if !ttl.is_zero() {
-                let until = Instant::now() + ttl;
+            if let Some(until) = Instant::now().checked_add(ttl).filter(|_| !ttl.is_zero()) {
                 cache.insert(
                     key,
                     CacheEntry {

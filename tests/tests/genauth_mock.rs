@@ -449,7 +449,7 @@ async fn cas_ticket_validation_text_xml_and_json() {
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::Cas { code, .. } if code == "INVALID_TICKET"));
-    assert_eq!(err.status_code(), 401);
+    assert_eq!(err.status_code(), 400);
 
     let json = c
         .validate_cas_ticket_v2_format(service, "ST-good", CasFormat::Json)
@@ -524,6 +524,85 @@ async fn faults_become_clear_errors() {
         .await
         .unwrap_err();
     assert_eq!(err.status_code(), 503, "{err:?}");
+    // Secrets in request URLs (CAS tickets, legacy validate_token) never reach error text or logs.
+    let cas = client(
+        ClientConfig::builder(APP_ID)
+            .client_secret(SECRET)
+            .app_host(format!("http://127.0.0.1:{closed}"))
+            .protocol(Protocol::Cas),
+    );
+    let err = cas
+        .validate_cas_ticket_v2("http://127.0.0.1:3000/callback", "ST-SECRET-TICKET")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    let text = format!("{err} {err:?} {:?}", std::error::Error::source(&err));
+    assert!(!text.contains("ST-SECRET-TICKET"), "{text}");
+    let err = c
+        .validate_token(OnlineToken::AccessToken("SECRET-ACCESS-TOKEN"))
+        .await
+        .unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("SECRET-ACCESS-TOKEN"));
+}
+
+#[tokio::test]
+async fn hostile_times_from_the_provider_do_not_panic() {
+    let server = MockServer::start().await;
+    Mock::given(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "a", "token_type": "Bearer", "expires_in": u64::MAX
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(path("/oauth/token/introspection"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "active": true, "sub": "u1", "exp": u64::MAX
+        })))
+        .mount(&server)
+        .await;
+    let c = client(config(&server).protocol(Protocol::OAuth2));
+    let state = c
+        .login_state_from_code("c", None, None, None)
+        .await
+        .unwrap();
+    assert_eq!(state.expires_in_secs, Some(u64::MAX));
+    assert!(
+        state.expires_at.is_none(),
+        "unrepresentable expiry is unknown, not a panic"
+    );
+    let validator = genauth::IntrospectionValidator::new(c);
+    use genauth::TokenValidator as _;
+    let claims = validator.validate("t").await.unwrap();
+    assert_eq!(claims.sub.as_deref(), Some("u1"));
+    assert!(claims.expires_at().is_none());
+}
+
+#[tokio::test]
+async fn an_access_token_the_client_cannot_verify_does_not_fail_the_sign_in() {
+    let server = MockServer::start().await;
+    let issuer = format!("{}/oidc", server.uri());
+    // A JWT access token from somewhere else (RFC 9068 §6: opaque to the client).
+    let foreign_access_token = genauth::testing::TestIssuer::new().mint(json!({"scope": "api"}));
+    let id_token = hs256_id_token(SECRET, &issuer, "n1", &foreign_access_token);
+    Mock::given(method("POST"))
+        .and(path("/oidc/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": foreign_access_token, "id_token": id_token, "expires_in": 3600,
+            "token_type": "Bearer"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(path("/oidc/.well-known/jwks.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": []})))
+        .mount(&server)
+        .await;
+    let c = client(config(&server).allow_hs256_id_tokens(true));
+    let state = c
+        .login_state_from_code("c", None, None, Some(&Nonce::new("n1")))
+        .await
+        .unwrap();
+    assert!(state.id_token_claims.is_some());
+    assert!(state.access_token_claims.is_none());
 }
 
 #[tokio::test]
