@@ -398,6 +398,11 @@ struct CacheEntry {
 /// [`ValidationError::ProviderUnavailable`] (503). Concurrent first requests with the same token may
 /// each call the provider (a failure then never makes callers queue behind one another).
 ///
+/// **Audience**: the provider only says whether the token is active, for *some* client of the tenant.
+/// Unless [`audience`](Self::audience) is set, a token issued for another API of the same provider
+/// is accepted too. Set it whenever the provider puts `aud` in its introspection answers (RFC 8707
+/// resources do); GenAuth's answers carry `client_id` but no `aud`, which is why it is not required.
+///
 /// `Clone` is cheap and clones share the cache.
 #[derive(Clone)]
 pub struct IntrospectionValidator {
