@@ -48,93 +48,24 @@
 //! ```
 
 use axum::response::{IntoResponse, Response};
-use genauth::bearer::{Authenticated, BearerAuthenticator, BearerError};
-use genauth::validator::TokenValidator;
+use genauth::bearer::{Authenticated, BearerError};
 use http::header::AUTHORIZATION;
 use http::{HeaderValue, Request};
 use pin_project_lite::pin_project;
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use tower_layer::Layer;
 use tower_service::Service;
 
-type ErrorHook = Arc<dyn Fn(BearerError) -> Response + Send + Sync>;
 type Validation = Pin<Box<dyn Future<Output = Result<Authenticated, BearerError>> + Send>>;
 
-/// A [`Layer`] requiring a valid bearer token (see the [module docs](self)). Cheap to clone: the
-/// validator, its caches and the configuration are shared.
-#[derive(Clone)]
-#[must_use]
-pub struct BearerAuthLayer {
-    auth: BearerAuthenticator,
-    on_error: Option<ErrorHook>,
-}
+genauth::__bearer_layer! {
+    /// A [`Layer`] requiring a valid bearer token (see the [module docs](self)). Cheap to clone: the
+    /// validator, its caches and the configuration are shared. Its fields and builder are defined in
+    /// the core, shared with genauth-actix's `BearerAuthLayer`.
+    pub struct BearerAuthLayer => Response, crate::response::reply;
 
-impl fmt::Debug for BearerAuthLayer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BearerAuthLayer")
-            .field("auth", &self.auth)
-            .field(
-                "on_error",
-                &self
-                    .on_error
-                    .as_ref()
-                    .map(|_| "Fn(BearerError) -> Response"),
-            )
-            .finish()
-    }
-}
-
-impl BearerAuthLayer {
-    /// Requires a token accepted by `validator`, with no scope, realm `api`.
-    pub fn new(validator: impl TokenValidator) -> Self {
-        Self::from_authenticator(BearerAuthenticator::new(validator))
-    }
-
-    /// As [`new`](Self::new), sharing one validator (and its caches) between several layers.
-    pub fn from_arc(validator: Arc<dyn TokenValidator>) -> Self {
-        Self::from_authenticator(BearerAuthenticator::from_arc(validator))
-    }
-
-    /// A layer applying a core [`BearerAuthenticator`] policy.
-    pub fn from_authenticator(auth: BearerAuthenticator) -> Self {
-        Self {
-            auth,
-            on_error: None,
-        }
-    }
-
-    /// Requires every one of these scopes (the token's `scope` claim); otherwise 403
-    /// `insufficient_scope` listing them.
-    pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.auth = self.auth.required_scopes(scopes);
-        self
-    }
-
-    /// Optional mode for routes serving anonymous and authenticated clients: a request without
-    /// `Authorization` passes through (`Option<Claims>` is `None`); a malformed, invalid or
-    /// under-scoped token is still refused.
-    pub fn optional(mut self) -> Self {
-        self.auth = self.auth.optional();
-        self
-    }
-
-    /// The `realm` of the challenges (default `api`).
-    pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.auth = self.auth.realm(realm);
-        self
-    }
-
-    /// Replaces the default error response (status, `WWW-Authenticate`, JSON body) with your own.
-    /// [`BearerError`] gives the status, error code, description and challenge to reuse.
-    ///
     /// ```
     /// use axum::response::IntoResponse;
     /// use genauth_axum::BearerAuthLayer;
@@ -148,21 +79,7 @@ impl BearerAuthLayer {
     /// })
     /// # }
     /// ```
-    pub fn on_error<F>(mut self, hook: F) -> Self
-    where
-        F: Fn(BearerError) -> Response + Send + Sync + 'static,
-    {
-        self.on_error = Some(Arc::new(hook));
-        self
-    }
-
-    fn error_response(&self, error: BearerError) -> Response {
-        tracing::debug!(status = error.status_code(), error = %error, "bearer authentication failed");
-        match &self.on_error {
-            Some(hook) => hook(error),
-            None => crate::response::reply(error.reply(self.auth.realm_name())),
-        }
-    }
+    pub fn on_error;
 }
 
 impl<S> Layer<S> for BearerAuthLayer {

@@ -31,6 +31,11 @@ pub(crate) fn reply(reply: Reply) -> Response {
     response
 }
 
+/// Adds one `Set-Cookie` per cookie to a response.
+pub(crate) fn add_cookies<C: Display>(response: &mut Response, cookies: &[C]) {
+    append_set_cookies(response.headers_mut(), cookies);
+}
+
 /// Appends one `Set-Cookie` per cookie (a cookie's `Display` is its `Set-Cookie` value).
 pub(crate) fn append_set_cookies<C: Display>(headers: &mut HeaderMap, cookies: &[C]) {
     for cookie in cookies {

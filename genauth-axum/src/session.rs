@@ -29,53 +29,22 @@
 
 use axum::extract::OriginalUri;
 use axum::response::{IntoResponse, Response};
-use genauth::session::{LoadedSession, RequestCookies, SessionContext, SessionManager};
+use genauth::session::{LoadedSession, RequestCookies, SessionContext};
 use http::header::{ACCEPT, AUTHORIZATION, COOKIE};
 use http::{HeaderValue, Request};
 use pin_project_lite::pin_project;
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use tower_layer::Layer;
 use tower_service::Service;
 
 type Loading = Pin<Box<dyn Future<Output = LoadedSession> + Send>>;
 
-/// A [`Layer`] that loads the session (see the [module docs](self)). Cheap to clone.
-#[derive(Clone)]
-#[must_use]
-pub struct SessionLayer {
-    manager: Arc<SessionManager>,
-    login_path: Option<Arc<str>>,
-}
-
-impl fmt::Debug for SessionLayer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionLayer")
-            .field("manager", &self.manager)
-            .field("login_path", &self.login_path)
-            .finish()
-    }
-}
-
-impl SessionLayer {
-    /// A layer loading sessions with `manager`; requests without a session pass through.
-    pub fn new(manager: Arc<SessionManager>) -> Self {
-        Self {
-            manager,
-            login_path: None,
-        }
-    }
-
-    /// Login-required mode: requests without a session are sent to `login_path` (browsers) or get 401
-    /// (API clients). `login_path` is the path of the login route as the browser sees it, e.g.
-    /// `/login` or `/auth/login`.
-    pub fn require_login(mut self, login_path: impl Into<String>) -> Self {
-        self.login_path = Some(Arc::from(login_path.into()));
-        self
-    }
+genauth::__session_layer! {
+    /// A [`Layer`] that loads the session (see the [module docs](self)). Cheap to clone. Its fields
+    /// and builder are defined in the core, shared with genauth-actix's `SessionLayer`.
+    pub struct SessionLayer;
 }
 
 impl<S> Layer<S> for SessionLayer {
@@ -214,7 +183,7 @@ fn login_required<B>(request: &Request<B>, login_path: &str) -> Response {
     ))
 }
 
-fn header_values<C: fmt::Display>(cookies: &[C]) -> Vec<HeaderValue> {
+fn header_values<C: std::fmt::Display>(cookies: &[C]) -> Vec<HeaderValue> {
     let mut headers = http::HeaderMap::new();
     crate::response::append_set_cookies(&mut headers, cookies);
     headers

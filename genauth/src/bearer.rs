@@ -167,6 +167,11 @@ impl BearerError {
         reply
     }
 
+    /// Logs the failure at `debug` level (a client's routine mistake; never the token).
+    pub fn log(&self) {
+        tracing::debug!(status = self.status_code(), error = %self, "bearer authentication failed");
+    }
+
     /// A JSON body for the error response: `{"error": …, "error_description": …}`, with `error`
     /// the RFC 6750 code, `unauthorized` for a missing token and `temporarily_unavailable`
     /// (RFC 6749 §4.1.2.1) when the provider is down.
@@ -475,6 +480,114 @@ fn sanitize_scope(scope: &str) -> String {
         .chars()
         .filter(|c| matches!(c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e' | ' '))
         .collect()
+}
+
+/// Defines a web adapter's `BearerAuthLayer` (fields, `Debug`, builder, and the `error_response` its
+/// middleware answers failures with), the same in every adapter, which then implements its
+/// framework's middleware traits for it. `$response` is the framework's response type, `$reply` the
+/// adapter's `fn(Reply) -> $response`. The doc attributes after the struct line are appended to
+/// `on_error`'s docs (a framework-specific example). Not for applications.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __bearer_layer {
+    (
+        $(#[$doc:meta])*
+        pub struct BearerAuthLayer => $response:ty, $reply:path;
+        $(#[$on_error_doc:meta])*
+        pub fn on_error;
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        #[must_use]
+        pub struct BearerAuthLayer {
+            auth: $crate::bearer::BearerAuthenticator,
+            on_error: Option<
+                ::std::sync::Arc<dyn Fn($crate::bearer::BearerError) -> $response + Send + Sync>,
+            >,
+        }
+
+        impl ::core::fmt::Debug for BearerAuthLayer {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                let hook = self.on_error.as_ref().map(|_| "Fn(BearerError) -> response");
+                f.debug_struct("BearerAuthLayer")
+                    .field("auth", &self.auth)
+                    .field("on_error", &hook)
+                    .finish()
+            }
+        }
+
+        impl BearerAuthLayer {
+            /// Requires a token accepted by `validator`, with no scope, realm `api`.
+            pub fn new(validator: impl $crate::validator::TokenValidator) -> Self {
+                Self::from_authenticator($crate::bearer::BearerAuthenticator::new(validator))
+            }
+
+            /// As [`new`](Self::new), sharing one validator (and its caches) between several
+            /// layers.
+            pub fn from_arc(
+                validator: ::std::sync::Arc<dyn $crate::validator::TokenValidator>,
+            ) -> Self {
+                Self::from_authenticator($crate::bearer::BearerAuthenticator::from_arc(validator))
+            }
+
+            /// A layer applying a core
+            /// [`BearerAuthenticator`](genauth::bearer::BearerAuthenticator) policy.
+            pub fn from_authenticator(auth: $crate::bearer::BearerAuthenticator) -> Self {
+                Self {
+                    auth,
+                    on_error: None,
+                }
+            }
+
+            /// Requires every one of these scopes (the token's `scope` claim); otherwise 403
+            /// `insufficient_scope` listing them.
+            pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
+            where
+                I: IntoIterator<Item = S>,
+                S: Into<String>,
+            {
+                self.auth = self.auth.required_scopes(scopes);
+                self
+            }
+
+            /// Optional mode for routes serving anonymous and authenticated clients: a request
+            /// without `Authorization` passes through (`Option<Claims>` is `None`); a malformed,
+            /// invalid or under-scoped token is still refused.
+            pub fn optional(mut self) -> Self {
+                self.auth = self.auth.optional();
+                self
+            }
+
+            /// The `realm` of the challenges (default `api`).
+            pub fn realm(mut self, realm: impl Into<String>) -> Self {
+                self.auth = self.auth.realm(realm);
+                self
+            }
+
+            /// Replaces the default error response (status, `WWW-Authenticate`, JSON body) with
+            /// your own. [`BearerError`](genauth::bearer::BearerError) gives the status, error code,
+            /// description and challenge to reuse.
+            ///
+            $(#[$on_error_doc])*
+            pub fn on_error<F>(mut self, hook: F) -> Self
+            where
+                F: Fn($crate::bearer::BearerError) -> $response + Send + Sync + 'static,
+            {
+                self.on_error = Some(::std::sync::Arc::new(hook));
+                self
+            }
+
+            /// The hook's response to `error`, else the core's
+            /// ([`BearerError::reply`](genauth::bearer::BearerError::reply)).
+            fn error_response(&self, error: $crate::bearer::BearerError) -> $response {
+                error.log();
+                match &self.on_error {
+                    Some(hook) => hook(error),
+                    None => $reply(error.reply(self.auth.realm_name())),
+                }
+            }
+        }
+    };
 }
 
 #[cfg(test)]

@@ -1315,6 +1315,179 @@ macro_rules! __extractor_rejections {
     };
 }
 
+/// Defines a web adapter's `SessionLayer` (fields, `Debug`, `new`, `require_login`), the same in
+/// every adapter, which then implements its framework's middleware traits for it. Not for
+/// applications.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __session_layer {
+    ($(#[$doc:meta])* pub struct SessionLayer;) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        #[must_use]
+        pub struct SessionLayer {
+            manager: ::std::sync::Arc<$crate::session::SessionManager>,
+            login_path: Option<::std::sync::Arc<str>>,
+        }
+
+        impl ::core::fmt::Debug for SessionLayer {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct("SessionLayer")
+                    .field("manager", &self.manager)
+                    .field("login_path", &self.login_path)
+                    .finish()
+            }
+        }
+
+        impl SessionLayer {
+            /// A layer loading sessions with `manager`; requests without a session pass through.
+            pub fn new(manager: ::std::sync::Arc<$crate::session::SessionManager>) -> Self {
+                Self {
+                    manager,
+                    login_path: None,
+                }
+            }
+
+            /// Login-required mode: requests without a session are sent to `login_path`
+            /// (browsers) or get 401 (API clients). `login_path` is the path of the login route as
+            /// the browser sees it, e.g. `/login` or `/auth/login`.
+            pub fn require_login(mut self, login_path: impl Into<String>) -> Self {
+                self.login_path = Some(::std::sync::Arc::from(login_path.into()));
+                self
+            }
+        }
+    };
+}
+
+/// Defines a web adapter's `WebAuth`: fields, `Debug`, `From<SessionManager>`, the builder, the
+/// session layers it hands out, and what its login, callback and logout routes answer given the
+/// request's query string and cookies. The same in every adapter, which adds `routes()` mounting
+/// them in its framework. `$response` is the framework's response type, `$reply` the adapter's
+/// `fn(Reply) -> $response`, `$add_cookies` its `fn(&mut $response, &[Cookie])`, `$layer` its
+/// `SessionLayer` ([`__session_layer!`](crate::__session_layer)). Not for applications.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __web_auth {
+    (
+        $(#[$doc:meta])*
+        pub struct WebAuth => $response:ty, $reply:path, $add_cookies:path, $layer:path;
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        #[must_use]
+        pub struct WebAuth {
+            manager: ::std::sync::Arc<$crate::session::SessionManager>,
+            login_path: ::std::sync::Arc<str>,
+            on_login_error: Option<
+                ::std::sync::Arc<dyn Fn(&$crate::login::LoginError) -> $response + Send + Sync>,
+            >,
+        }
+
+        impl ::core::fmt::Debug for WebAuth {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct("WebAuth")
+                    .field("manager", &self.manager)
+                    .field("login_path", &self.login_path)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl From<$crate::session::SessionManager> for WebAuth {
+            fn from(manager: $crate::session::SessionManager) -> Self {
+                Self::new(manager)
+            }
+        }
+
+        impl WebAuth {
+            /// Sign-in with this manager; the login route is at `/login`.
+            pub fn new(manager: $crate::session::SessionManager) -> Self {
+                Self {
+                    manager: ::std::sync::Arc::new(manager),
+                    login_path: ::std::sync::Arc::from("/login"),
+                    on_login_error: None,
+                }
+            }
+
+            /// The login route's path as browsers see it (default `/login`; `/auth/login` when
+            /// the routes are mounted under `/auth`): where [`require_login`](Self::require_login)
+            /// sends browsers.
+            pub fn login_path(mut self, path: impl Into<String>) -> Self {
+                self.login_path = ::std::sync::Arc::from(path.into());
+                self
+            }
+
+            /// Replaces the text page shown when the callback fails (its status is
+            /// [`LoginError::status_code`](genauth::login::LoginError::status_code)).
+            pub fn on_login_error<F>(mut self, hook: F) -> Self
+            where
+                F: Fn(&$crate::login::LoginError) -> $response + Send + Sync + 'static,
+            {
+                self.on_login_error = Some(::std::sync::Arc::new(hook));
+                self
+            }
+
+            /// The session manager.
+            pub fn manager(&self) -> &::std::sync::Arc<$crate::session::SessionManager> {
+                &self.manager
+            }
+
+            /// A layer that loads the session for every request and lets requests without one
+            /// through.
+            pub fn session_layer(&self) -> $layer {
+                <$layer>::new(self.manager.clone())
+            }
+
+            /// A layer that requires a session: browsers without one are redirected to the login
+            /// route (returning to the page afterwards), API clients get 401.
+            pub fn require_login(&self) -> $layer {
+                <$layer>::new(self.manager.clone()).require_login(self.login_path.to_string())
+            }
+
+            /// `GET /login?return_to=…`: the redirect to the provider with the login cookie.
+            fn login(&self, query: &str) -> $response {
+                match self.manager.begin_login_from_query(query) {
+                    Ok(redirect) => $reply(redirect.into()),
+                    Err(error) => self.login_error_page(&error, &[]),
+                }
+            }
+
+            /// `GET /callback`: the session cookie and the redirect to the return-to path, or the
+            /// error page.
+            async fn callback(
+                &self,
+                cookies: &$crate::session::RequestCookies,
+                query: &str,
+            ) -> $response {
+                match self.manager.complete_login_from_query(cookies, query).await {
+                    Ok(redirect) => $reply(redirect.into()),
+                    Err(failure) => self.login_error_page(&failure.error, &failure.set_cookies),
+                }
+            }
+
+            /// `GET`/`POST /logout`: session cookies removed, redirect to the provider's logout.
+            async fn logout(&self, cookies: &$crate::session::RequestCookies) -> $response {
+                $reply(self.manager.logout(cookies).await.into())
+            }
+
+            /// The hook's page, else the core's
+            /// ([`LoginError::page`](genauth::login::LoginError::page)), with the cookies to set
+            /// anyway.
+            fn login_error_page(
+                &self,
+                error: &$crate::login::LoginError,
+                set_cookies: &[$crate::cookie::Cookie<'static>],
+            ) -> $response {
+                let mut page = match &self.on_login_error {
+                    Some(hook) => hook(error),
+                    None => $reply(error.page(&self.login_path)),
+                };
+                $add_cookies(&mut page, set_cookies);
+                page
+            }
+        }
+    };
+}
+
 /// The session of a request, as loaded by [`SessionManager::load`].
 #[derive(Debug, Default)]
 pub struct LoadedSession {

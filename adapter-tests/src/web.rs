@@ -1,0 +1,426 @@
+//! Browser sign-in through `WebAuth`'s routes and session middleware, against a [`MockProvider`],
+//! through the routes of [`WebRoutes`].
+
+use crate::provider::{CAS_FAILURE, CAS_SUCCESS, LOGOUT_REDIRECT_URI, MockProvider, REDIRECT_URI};
+use crate::{App, Jar, Reply, WebRoutes, get_with};
+use genauth::Protocol;
+use serde_json::{Value, json};
+use url::Url;
+use wiremock::matchers::{body_string_contains, header, method, path, query_param as query};
+use wiremock::{Mock, ResponseTemplate};
+
+/// What a browser sends as `Accept`.
+pub const HTML: &str = "text/html,application/xhtml+xml";
+
+/// The provider and the adapter's app for it.
+async fn setup<R: WebRoutes>(protocol: Protocol) -> (MockProvider, R::App) {
+    let provider = MockProvider::start(protocol).await;
+    let app = R::app(provider.client.clone()).await;
+    (provider, app)
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    Url::parse(url)
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn json_body(reply: &Reply) -> Value {
+    reply.json()
+}
+
+/// Starts a login and returns (state, nonce) from the provider redirect, checking the login cookie.
+async fn start_login(jar: &mut Jar, app: &impl App, return_to: &str) -> (String, String) {
+    let reply = jar
+        .get(app, &format!("/login?return_to={return_to}"), HTML)
+        .await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    let location = reply.location().unwrap_or_default().to_owned();
+    let set_cookies = reply.set_cookies();
+    let login_cookie = set_cookies
+        .iter()
+        .find(|c| c.starts_with("genauth_login="))
+        .unwrap_or_else(|| panic!("no login cookie: {set_cookies:?}"));
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(login_cookie.contains(attribute), "{login_cookie}");
+    }
+    assert!(
+        !login_cookie.contains("Secure"),
+        "loopback redirect URI: no Secure"
+    );
+    assert_eq!(
+        query_param(&location, "redirect_uri").as_deref(),
+        Some(REDIRECT_URI)
+    );
+    assert_eq!(
+        query_param(&location, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    (
+        query_param(&location, "state").unwrap_or_default(),
+        query_param(&location, "nonce").unwrap_or_default(),
+    )
+}
+
+/// A signed-in browser (access token valid `expires_in` seconds).
+async fn sign_in(p: &MockProvider, app: &impl App, expires_in: u64, refresh_token: &str) -> Jar {
+    let mut jar = Jar::default();
+    let (state, nonce) = start_login(&mut jar, app, "/profile").await;
+    p.mount_code_exchange(&nonce, expires_in, refresh_token)
+        .await;
+    let reply = jar
+        .get(app, &format!("/callback?code=the-code&state={state}"), HTML)
+        .await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    assert!(jar.has("genauth_session"));
+    jar
+}
+
+/// OIDC code flow with PKCE: login required → login → callback → profile → logout (revocation,
+/// end-session URL, cookies removed).
+pub async fn full_sign_in_profile_and_logout<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = Jar::default();
+
+    // A browser without session is sent to login, and back afterwards.
+    let reply = jar.get(&app, "/profile?tab=1", HTML).await;
+    assert_eq!(reply.status, 302);
+    assert_eq!(
+        reply.location(),
+        Some("/login?return_to=%2Fprofile%3Ftab%3D1")
+    );
+    // An API client gets 401.
+    assert_eq!(
+        jar.get(&app, "/profile", "application/json").await.status,
+        401
+    );
+    assert_eq!(jar.get(&app, "/", HTML).await.body, "anonymous");
+
+    let (state, nonce) = start_login(&mut jar, &app, "%2Fprofile%3Ftab%3D1").await;
+    p.mount_code_exchange(&nonce, 3600, "rt-1").await;
+    let callback = format!(
+        "/callback?code=the-code&state={state}&iss={}",
+        p.issuer.issuer()
+    );
+    let reply = jar.get(&app, &callback, HTML).await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    assert_eq!(reply.location(), Some("/profile?tab=1"));
+    assert!(!jar.has("genauth_login"), "login cookie removed");
+    let set_cookies = reply.set_cookies();
+    let session_cookie = set_cookies
+        .iter()
+        .find(|c| c.starts_with("genauth_session="))
+        .unwrap_or_else(|| panic!("no session cookie: {set_cookies:?}"));
+    assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
+    assert!(!session_cookie.contains("at-1"), "tokens are sealed");
+
+    let reply = jar.get(&app, "/profile?tab=1", HTML).await;
+    assert_eq!(reply.status, 200);
+    let profile = json_body(&reply);
+    assert_eq!(profile["sub"], "u-1");
+    assert_eq!(profile["email"], "ada@example.com");
+    assert!(profile.get("nonce").is_none());
+    assert_eq!(jar.get(&app, "/", HTML).await.body, "Ada Lovelace");
+    assert_eq!(jar.get(&app, "/tokens", HTML).await.body, "Bearer at-1");
+
+    // Logout: refresh token revoked, cookies removed, provider's end-session URL with id_token_hint.
+    Mock::given(method("POST"))
+        .and(path("/revoke"))
+        .and(body_string_contains("token=rt-1"))
+        .and(body_string_contains("token_type_hint=refresh_token"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&p.server)
+        .await;
+    let reply = jar.get(&app, "/logout", HTML).await;
+    assert_eq!(reply.status, 302);
+    let location = reply.location().unwrap_or_default();
+    assert!(
+        location.starts_with(&format!("{}/session/end?", p.server.uri())),
+        "{location}"
+    );
+    assert!(query_param(location, "id_token_hint").is_some());
+    assert_eq!(
+        query_param(location, "post_logout_redirect_uri").as_deref(),
+        Some(LOGOUT_REDIRECT_URI)
+    );
+    assert!(
+        jar.0.is_empty(),
+        "session cookie removed: {:?}",
+        jar.0.keys()
+    );
+    assert_eq!(jar.get(&app, "/", HTML).await.body, "anonymous");
+}
+
+/// Denied consent, state mismatch, issuer mix-up, no login in progress, rejected code, repeated
+/// parameters: 4xx text pages, never a 500.
+pub async fn callback_failures_are_clear_4xx_pages<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+
+    // Provider error (the user denied consent): 403 with the provider's words, login cookie removed.
+    let mut jar = Jar::default();
+    start_login(&mut jar, &app, "/").await;
+    let reply = jar
+        .get(
+            &app,
+            "/callback?error=access_denied&error_description=User%20said%20no",
+            HTML,
+        )
+        .await;
+    assert_eq!(reply.status, 403);
+    assert!(
+        reply.body.contains("access_denied") && reply.body.contains("User said no"),
+        "{}",
+        reply.body
+    );
+    assert!(!jar.has("genauth_login"));
+
+    // State mismatch: 400.
+    let mut jar = Jar::default();
+    start_login(&mut jar, &app, "/").await;
+    let reply = jar
+        .get(&app, "/callback?code=the-code&state=forged", HTML)
+        .await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.body.contains("state"), "{}", reply.body);
+
+    // Wrong issuer (RFC 9207 mix-up): 400.
+    let mut jar = Jar::default();
+    let (state, _) = start_login(&mut jar, &app, "/").await;
+    let callback = format!("/callback?code=the-code&state={state}&iss=https%3A%2F%2Fevil.example");
+    assert_eq!(jar.get(&app, &callback, HTML).await.status, 400);
+
+    // A repeated parameter (RFC 6749 §3.1): 400, login cookie removed.
+    let mut jar = Jar::default();
+    let (state, _) = start_login(&mut jar, &app, "/").await;
+    let callback = format!("/callback?code=a&code=b&state={state}");
+    let reply = jar.get(&app, &callback, HTML).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(!jar.has("genauth_login"));
+
+    // No login in progress (cookie missing): 400.
+    let reply = Jar::default()
+        .get(&app, "/callback?code=c&state=s", HTML)
+        .await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.body.contains("no sign-in is in progress"),
+        "{}",
+        reply.body
+    );
+
+    // Code rejected by the token endpoint (invalid_grant): 400, not 500.
+    let mut jar = Jar::default();
+    let (state, _) = start_login(&mut jar, &app, "/").await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})))
+        .mount(&p.server)
+        .await;
+    let reply = jar
+        .get(&app, &format!("/callback?code=used&state={state}"), HTML)
+        .await;
+    assert_eq!(reply.status, 400);
+}
+
+/// A `return_to` on another origin becomes `/`.
+pub async fn open_redirects_fall_back_to_root<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = Jar::default();
+    let (state, nonce) = start_login(&mut jar, &app, "%2F%2Fevil.example").await;
+    p.mount_code_exchange(&nonce, 3600, "rt-1").await;
+    let reply = jar
+        .get(
+            &app,
+            &format!("/callback?code=the-code&state={state}"),
+            HTML,
+        )
+        .await;
+    assert_eq!(reply.location(), Some("/"));
+}
+
+/// A session cookie that does not open is no session, never an error.
+pub async fn tampered_session_cookie_reads_as_signed_out<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let jar = sign_in(&p, &app, 3600, "rt-1").await;
+    let sealed = jar.0.get("genauth_session").cloned().unwrap_or_default();
+    let tampered = format!("genauth_session=A{}", sealed.get(1..).unwrap_or_default());
+    let reply = get_with(&app, "/profile", HTML, &tampered).await;
+    assert_eq!(reply.status, 302);
+    let reply = get_with(
+        &app,
+        "/",
+        HTML,
+        "genauth_session=garbage; genauth_session.1=x",
+    )
+    .await;
+    assert_eq!(reply.body, "anonymous");
+}
+
+/// Concurrent requests with the same expiring session make one refresh call; all are signed in
+/// and get the rewritten cookie.
+pub async fn sessions_are_refreshed_once_near_expiry<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    // The access token expires in 30 s, within the 60 s refresh skew.
+    let mut jar = sign_in(&p, &app, 30, "rt-1").await;
+    let new_id_token = p.issuer.mint(json!({"sub": "u-1", "name": "Ada King"}));
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .and(body_string_contains("refresh_token=rt-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
+            "refresh_token": "rt-2", "id_token": new_id_token
+        })))
+        .expect(1)
+        .mount(&p.server)
+        .await;
+
+    let cookie = jar.header();
+    let (a, b, c) = tokio::join!(
+        get_with(&app, "/profile", HTML, &cookie),
+        get_with(&app, "/profile", HTML, &cookie),
+        get_with(&app, "/", HTML, &cookie),
+    );
+    for reply in [a, b, c] {
+        assert_eq!(reply.status, 200);
+        assert!(
+            reply
+                .set_cookies()
+                .iter()
+                .any(|c| c.starts_with("genauth_session=")),
+            "the refreshed session is written back"
+        );
+    }
+    let reply = jar.get(&app, "/tokens", HTML).await;
+    assert!(reply.body.ends_with("at-2"), "{}", reply.body);
+    assert_eq!(jar.get(&app, "/", HTML).await.body, "Ada King");
+}
+
+/// `invalid_grant` at refresh ends the session: cookies removed, browser sent to log in.
+pub async fn rejected_refresh_signs_the_user_out<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = sign_in(&p, &app, 30, "rt-revoked").await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})))
+        .mount(&p.server)
+        .await;
+    let reply = jar.get(&app, "/profile", HTML).await;
+    assert_eq!(reply.status, 302);
+    assert!(
+        reply
+            .location()
+            .is_some_and(|l| l.starts_with("/login?return_to="))
+    );
+    assert!(!jar.has("genauth_session"), "session cookie removed");
+}
+
+/// A provider answering 5xx at refresh keeps the session, to retry later.
+pub async fn unreachable_provider_keeps_the_session<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = sign_in(&p, &app, 30, "rt-1").await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&p.server)
+        .await;
+    let reply = jar.get(&app, "/profile", HTML).await;
+    assert_eq!(reply.status, 200);
+    assert!(jar.has("genauth_session"));
+}
+
+/// OAuth 2.0: no nonce, the user from UserInfo (once, at sign-in).
+pub async fn oauth2_sign_in_takes_the_user_from_userinfo<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::OAuth2).await;
+    let mut jar = Jar::default();
+    let reply = jar.get(&app, "/login", HTML).await;
+    let location = reply.location().unwrap_or_default();
+    assert!(query_param(location, "nonce").is_none());
+    let state = query_param(location, "state").unwrap_or_default();
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at-o", "token_type": "Bearer", "expires_in": 3600
+        })))
+        .mount(&p.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/me"))
+        .and(header("authorization", "Bearer at-o"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"sub": "u-2", "name": "Bob", "roles": ["x"]})),
+        )
+        .expect(1)
+        .mount(&p.server)
+        .await;
+    let reply = jar
+        .get(&app, &format!("/callback?code=c&state={state}"), HTML)
+        .await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    let profile = json_body(&jar.get(&app, "/profile", HTML).await);
+    assert_eq!(profile["sub"], "u-2");
+    assert_eq!(profile["name"], "Bob");
+    assert_eq!(profile["roles"], json!(["x"]));
+}
+
+/// CAS: the ticket validated for the callback URL as `service`; a session without tokens; CAS
+/// logout; an invalid ticket is a 4xx page.
+pub async fn cas_sign_in_validates_the_ticket_for_the_callback_service<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Cas).await;
+    let mut jar = Jar::default();
+    let reply = jar.get(&app, "/login?return_to=/profile", HTML).await;
+    let location = reply.location().unwrap_or_default();
+    assert!(
+        location.starts_with(&format!("{}/cas/login?", p.server.uri())),
+        "{location}"
+    );
+    assert_eq!(
+        query_param(location, "service").as_deref(),
+        Some(REDIRECT_URI)
+    );
+    Mock::given(method("GET"))
+        .and(path("/cas/serviceValidate"))
+        .and(query("service", REDIRECT_URI))
+        .and(query("ticket", "ST-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(CAS_SUCCESS))
+        .mount(&p.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/cas/serviceValidate"))
+        .and(query("ticket", "ST-bad"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(CAS_FAILURE))
+        .mount(&p.server)
+        .await;
+    let reply = jar.get(&app, "/callback?ticket=ST-1", HTML).await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    assert_eq!(reply.location(), Some("/profile"));
+    let profile = json_body(&jar.get(&app, "/profile", HTML).await);
+    assert_eq!(profile["sub"], "alice");
+    assert_eq!(profile["email"], "alice@example.com");
+    // A CAS session holds no tokens.
+    assert_eq!(jar.get(&app, "/tokens", HTML).await.status, 401);
+    // CAS logout URL, no revocation.
+    let reply = jar.get(&app, "/logout", HTML).await;
+    assert!(
+        reply
+            .location()
+            .is_some_and(|l| l.starts_with(&format!("{}/cas/logout", p.server.uri())))
+    );
+
+    // An invalid ticket is a 4xx page.
+    let mut jar = Jar::default();
+    jar.get(&app, "/login", HTML).await;
+    let reply = jar.get(&app, "/callback?ticket=ST-bad", HTML).await;
+    assert!(
+        (400..500).contains(&reply.status),
+        "{} {}",
+        reply.status,
+        reply.body
+    );
+}
