@@ -248,6 +248,7 @@ macro_rules! web_tests {
                 open_redirects_fall_back_to_root,
                 tampered_session_cookie_reads_as_signed_out,
                 sessions_are_refreshed_once_near_expiry,
+                logout_while_a_refresh_is_due_signs_out,
                 rejected_refresh_signs_the_user_out,
                 unreachable_provider_keeps_the_session,
                 oauth2_sign_in_takes_the_user_from_userinfo,

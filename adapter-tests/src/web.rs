@@ -299,6 +299,34 @@ pub async fn sessions_are_refreshed_once_near_expiry<R: WebRoutes>() {
     assert_eq!(jar.get(&app, "/", HTML).await.body, "Ada King");
 }
 
+/// Logout while a refresh is due: the middleware refreshes on the way in, but the handler's cookie
+/// removal has the last word (also at a provider that does not rotate refresh tokens, where every
+/// request within a minute reuses the refresh).
+pub async fn logout_while_a_refresh_is_due_signs_out<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = sign_in(&p, &app, 30, "rt-1").await;
+    let new_id_token = p.issuer.mint(json!({"sub": "u-1"}));
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at-2", "token_type": "Bearer", "expires_in": 30,
+            "refresh_token": "rt-1", "id_token": new_id_token
+        })))
+        .mount(&p.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/revoke"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&p.server)
+        .await;
+    assert_eq!(jar.get(&app, "/profile", HTML).await.status, 200);
+    let reply = jar.get(&app, "/logout", HTML).await;
+    assert_eq!(reply.status, 302);
+    assert!(jar.0.is_empty(), "signed out: {:?}", reply.set_cookies());
+    assert_eq!(jar.get(&app, "/profile", HTML).await.status, 302);
+}
+
 /// `invalid_grant` at refresh ends the session: cookies removed, browser sent to log in.
 pub async fn rejected_refresh_signs_the_user_out<R: WebRoutes>() {
     let (p, app) = setup::<R>(Protocol::Oidc).await;

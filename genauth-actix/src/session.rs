@@ -34,7 +34,7 @@ use crate::middleware::Inner;
 use crate::response::{append_set_cookies, reply};
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{ACCEPT, AUTHORIZATION, COOKIE, HeaderValue};
+use actix_web::http::header::{ACCEPT, AUTHORIZATION, COOKIE, HeaderValue, SET_COOKIE};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use genauth::cookie::Cookie;
 use genauth::session::{RequestCookies, SessionContext};
@@ -105,7 +105,14 @@ impl SessionLayer {
             // the only handle on it. Handlers' errors already arrive as responses.
             None => service.call(request).await?.map_into_left_body(),
         };
-        append_set_cookies(response.headers_mut(), &set_cookies);
+        let headers = response.headers_mut();
+        // A handler that wrote the session (sign-in, logout) has the last word.
+        if !self
+            .manager
+            .writes_session(headers.get_all(SET_COOKIE).map(HeaderValue::as_bytes))
+        {
+            append_set_cookies(headers, &set_cookies);
+        }
         Ok(response)
     }
 }

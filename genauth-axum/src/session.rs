@@ -29,12 +29,13 @@
 
 use axum::extract::OriginalUri;
 use axum::response::{IntoResponse, Response};
-use genauth::session::{LoadedSession, RequestCookies, SessionContext};
-use http::header::{ACCEPT, AUTHORIZATION, COOKIE};
+use genauth::session::{LoadedSession, RequestCookies, SessionContext, SessionManager};
+use http::header::{ACCEPT, AUTHORIZATION, COOKIE, SET_COOKIE};
 use http::{HeaderValue, Request};
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -152,9 +153,7 @@ where
         Some(login_path) if !signed_in => {
             let mut response = login_required(&request, login_path);
             for value in set_cookies {
-                response
-                    .headers_mut()
-                    .append(http::header::SET_COOKIE, value);
+                response.headers_mut().append(SET_COOKIE, value);
             }
             State::Respond {
                 response: Some(response),
@@ -162,6 +161,7 @@ where
         }
         _ => State::Inner {
             future: service.call(request),
+            manager: (!set_cookies.is_empty()).then(|| layer.manager.clone()),
             set_cookies,
         },
     }
@@ -186,11 +186,7 @@ fn login_required<B>(request: &Request<B>, login_path: &str) -> Response {
 fn header_values<C: std::fmt::Display>(cookies: &[C]) -> Vec<HeaderValue> {
     let mut headers = http::HeaderMap::new();
     crate::response::append_set_cookies(&mut headers, cookies);
-    headers
-        .get_all(http::header::SET_COOKIE)
-        .iter()
-        .cloned()
-        .collect()
+    headers.get_all(SET_COOKIE).iter().cloned().collect()
 }
 
 pin_project! {
@@ -230,6 +226,8 @@ pin_project! {
         Inner {
             #[pin]
             future: S::Future,
+            // Present when there are cookies to set.
+            manager: Option<Arc<SessionManager>>,
             set_cookies: Vec<HeaderValue>,
         },
         Respond {
@@ -271,13 +269,20 @@ where
                 }
                 StateProj::Inner {
                     future,
+                    manager,
                     set_cookies,
                 } => {
                     let mut response = ready!(future.poll(cx))?.into_response();
-                    for value in set_cookies.drain(..) {
-                        response
-                            .headers_mut()
-                            .append(http::header::SET_COOKIE, value);
+                    let headers = response.headers_mut();
+                    let written = headers
+                        .get_all(SET_COOKIE)
+                        .iter()
+                        .map(HeaderValue::as_bytes);
+                    // A handler that wrote the session (sign-in, logout) has the last word.
+                    if !manager.as_ref().is_some_and(|m| m.writes_session(written)) {
+                        for value in set_cookies.drain(..) {
+                            headers.append(SET_COOKIE, value);
+                        }
                     }
                     return Poll::Ready(Ok(response));
                 }

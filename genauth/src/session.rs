@@ -1632,6 +1632,18 @@ impl SessionManager {
         session.needs_refresh(SystemTime::now(), self.refresh_skew)
     }
 
+    /// Whether a response's `Set-Cookie` values already write the session (its cookie or a chunk,
+    /// set or removed). The handler then decided the session (sign-in, logout), and a session
+    /// middleware must not add the cookies of a refresh it did on the way in: appended after the
+    /// handler's, they would undo a logout.
+    pub fn writes_session<'a>(&self, set_cookies: impl IntoIterator<Item = &'a [u8]>) -> bool {
+        let name = self.cookies.session_cookie_name();
+        set_cookies.into_iter().any(|value| {
+            let written = value.split(|b| *b == b'=').next().unwrap_or_default();
+            chunk_names(&name).any(|chunk| chunk.as_bytes() == written.trim_ascii())
+        })
+    }
+
     /// The request's session, refreshed first when its access token is about to expire
     /// ([`open`](Self::open), then [`refresh_session`](Self::refresh_session) when
     /// [`needs_refresh`](Self::needs_refresh)).
@@ -2361,6 +2373,17 @@ mod tests {
                 .as_deref(),
             Some("b")
         );
+    }
+
+    #[test]
+    fn handler_cookies_decide_the_session() {
+        let m = manager();
+        let removal = m.settings().removal("genauth_session".into()).to_string();
+        assert!(m.writes_session([removal.as_bytes()]));
+        assert!(m.writes_session([b"genauth_session.2=x; Path=/".as_slice()]));
+        assert!(!m.writes_session([b"genauth_login=x; Path=/".as_slice()]));
+        assert!(!m.writes_session([b"genauth_sessionx=1".as_slice(), b"other=1".as_slice()]));
+        assert!(!m.writes_session(std::iter::empty::<&[u8]>()));
     }
 
     #[test]

@@ -1,0 +1,53 @@
+//! `actix-web`: a web application that signs users in with GenAuth or any OpenID Provider, with
+//! actix-web. The same routes, environment and answers as `axum-web`.
+//!
+//! - `GET /`: the sign-in state.
+//! - `GET /login` (`?return_to=/path`), `GET /callback`, `GET /logout`: the sign-in routes.
+//! - `GET /profile`: login required → the user's claims as JSON; a browser without a session is
+//!   redirected to `/login?return_to=/profile`.
+//!
+//! Sessions live in an encrypted cookie whose key is generated at start-up (restarting signs everyone
+//! out; every worker shares it). Environment: see `settings.rs`; `GENAUTH_PROTOCOL=oauth` or `cas`
+//! switch the sign-in protocol.
+//!
+//! ```sh
+//! GENAUTH_ISSUER=https://example.genauth.ai/oidc GENAUTH_APP_ID=... GENAUTH_APP_SECRET=... \
+//!   cargo run -p genauth-examples --bin actix-web
+//! # then open http://127.0.0.1:3000/
+//! ```
+
+use actix_web::{App, HttpServer, web};
+use genauth::session::{SessionCodec, SessionManager};
+use genauth_actix::{AuthUser, WebAuth};
+use genauth_examples::{Settings, exit_with, pages};
+
+#[actix_web::main]
+async fn main() {
+    let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
+    let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
+    // One key for every worker: the factory below runs once per worker.
+    let codec = SessionCodec::generate().unwrap_or_else(|e| exit_with(e));
+    let auth = WebAuth::new(SessionManager::new(client, codec).revoke_on_logout(true));
+
+    let app =
+        move || {
+            App::new()
+                .route(
+                    "/",
+                    web::get().to(|user: Option<AuthUser>| async move {
+                        web::Html::new(pages::home_page(user.as_deref()))
+                    }),
+                )
+                .service(web::resource("/profile").wrap(auth.require_login()).route(
+                    web::get().to(|user: AuthUser| async move { web::Json(user.to_json()) }),
+                ))
+                .configure(auth.routes())
+                .wrap(auth.session_layer())
+        };
+
+    let server = HttpServer::new(app)
+        .bind(settings.bind)
+        .unwrap_or_else(|e| exit_with(format!("BIND={}: {e}", settings.bind)));
+    println!("{}", pages::listening_line(settings.bind));
+    server.run().await.unwrap_or_else(|e| exit_with(e));
+}
