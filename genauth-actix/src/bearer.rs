@@ -1,7 +1,8 @@
 //! [`BearerAuthLayer`]: protects routes with `Authorization: Bearer` tokens (RFC 6750).
 //!
-//! The token is validated by any [`TokenValidator`] (a `JwksValidator` for JWT access tokens, an
-//! `IntrospectionValidator` for opaque ones, or a closure); its verified claims (`Arc<genauth::Claims>`)
+//! The token is validated by any [`TokenValidator`](genauth::validator::TokenValidator) (a
+//! `JwksValidator` for JWT access tokens, an `IntrospectionValidator` for opaque ones, or a
+//! closure); its verified claims (`Arc<genauth::Claims>`)
 //! and the token itself then reach handlers through the [`Claims`](crate::Claims) and
 //! [`AccessToken`](crate::AccessToken) extractors. Failures are answered here, as
 //! [`genauth::bearer`] maps them:
@@ -57,9 +58,10 @@ use std::rc::Rc;
 
 genauth::__bearer_layer! {
     /// Middleware requiring a valid bearer token (see the [module docs](self)): a
-    /// [`Transform`](actix_web::dev::Transform) to `wrap` around routes. Cheap to clone: the validator, its caches and the configuration are
-    /// shared, also across the server's workers. Its fields and builder are defined in the core,
-    /// shared with genauth-axum's `BearerAuthLayer`.
+    /// [`Transform`](actix_web::dev::Transform) to `wrap` around routes. Cheap to clone: the
+    /// validator, its caches and the configuration are shared, also across the server's workers.
+    /// Its fields and builder are defined in the core, shared with genauth-axum's
+    /// `BearerAuthLayer`.
     pub struct BearerAuthLayer => HttpResponse, reply;
 
     /// ```

@@ -42,8 +42,9 @@ use std::rc::Rc;
 
 genauth::__session_layer! {
     /// Middleware that loads the session (see the [module docs](self)): a
-    /// [`Transform`](actix_web::dev::Transform) to `wrap` around an `App`, a `Scope` or a `Resource`. Cheap to clone. Its fields and builder are
-    /// defined in the core, shared with genauth-axum's `SessionLayer`.
+    /// [`Transform`](actix_web::dev::Transform) to `wrap` around an `App`, a `Scope` or a
+    /// `Resource`. Cheap to clone. Its fields and builder are defined in the core, shared with
+    /// genauth-axum's `SessionLayer`.
     pub struct SessionLayer;
 }
 
@@ -83,14 +84,7 @@ impl SessionLayer {
             request.uri().path_and_query().map_or("/", |pq| pq.as_str()),
         )))
     }
-}
 
-middleware! {
-    /// The service of [`SessionLayer`].
-    SessionLayer => SessionService
-}
-
-impl SessionLayer {
     /// Loads the session, then answers for the inner service (login required, no session) or calls
     /// it, adding the session cookies to its response.
     async fn handle<S: Inner<B>, B>(
@@ -106,13 +100,16 @@ impl SessionLayer {
             None => service.call(request).await?.map_into_left_body(),
         };
         let headers = response.headers_mut();
+        let written = headers.get_all(SET_COOKIE).map(HeaderValue::as_bytes);
         // A handler that wrote the session (sign-in, logout) has the last word.
-        if !self
-            .manager
-            .writes_session(headers.get_all(SET_COOKIE).map(HeaderValue::as_bytes))
-        {
+        if !set_cookies.is_empty() && !self.manager.writes_session(written) {
             append_set_cookies(headers, &set_cookies);
         }
         Ok(response)
     }
+}
+
+middleware! {
+    /// The service of [`SessionLayer`].
+    SessionLayer => SessionService
 }
