@@ -516,3 +516,4 @@ macro_rules! adapter_suite {
 }
 
 adapter_suite!(axum, "axum-web", "axum-api");
+adapter_suite!(actix, "actix-web", "actix-api");
