@@ -61,7 +61,9 @@ impl Default for AuthorizeParams {
 
 /// A ready authorization URL plus what the callback must check. Keep `state`, `nonce` and
 /// `code_verifier` server-side or in a sealed cookie until the callback.
-#[derive(Clone, Debug)]
+///
+/// `Debug` prints the URL without its query (which carries `state` and `nonce`).
+#[derive(Clone)]
 pub struct AuthorizationRequest {
     /// Where to send the browser.
     pub url: Url,
@@ -73,6 +75,20 @@ pub struct AuthorizationRequest {
     pub code_verifier: Option<CodeVerifier>,
     /// The `redirect_uri` used (CAS: the `service`); the code exchange must send the same one.
     pub redirect_uri: Option<Url>,
+}
+
+impl std::fmt::Debug for AuthorizationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut endpoint = self.url.clone();
+        endpoint.set_query(None);
+        f.debug_struct("AuthorizationRequest")
+            .field("url", &format_args!("{endpoint}?[redacted]"))
+            .field("state", &self.state)
+            .field("nonce", &self.nonce)
+            .field("code_verifier", &self.code_verifier)
+            .field("redirect_uri", &self.redirect_uri)
+            .finish()
+    }
 }
 
 /// Parameters this module sets itself; configured or per-call extras cannot override them.
@@ -310,6 +326,10 @@ mod tests {
         assert_eq!(req.state.as_ref().unwrap().secret().len(), 43);
         // Spaces are encoded, never raw.
         assert!(!req.url.as_str().contains(' '));
+        // Debug shows neither state nor nonce.
+        let debug = format!("{req:?}");
+        assert!(!debug.contains(req.state.as_ref().unwrap().secret()));
+        assert!(!debug.contains(req.nonce.as_ref().unwrap().secret()));
     }
 
     #[test]
