@@ -44,6 +44,15 @@ impl Request {
         }
     }
 
+    /// A `POST` of `uri`, without body.
+    pub fn post(uri: impl Into<String>) -> Self {
+        Self {
+            method: "POST",
+            uri: uri.into(),
+            headers: Vec::new(),
+        }
+    }
+
     /// Adds a header.
     #[must_use]
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -182,7 +191,16 @@ impl Jar {
 
     /// `GET uri` with `Accept: accept` and the jar's cookies, keeping the cookies set.
     pub async fn get(&mut self, app: &impl App, uri: &str, accept: &str) -> Reply {
-        let reply = get_with(app, uri, accept, &self.header()).await;
+        self.send(app, Request::get(uri).header("accept", accept))
+            .await
+    }
+
+    /// Sends `request` with the jar's cookies (if any), keeping the cookies set.
+    pub async fn send(&mut self, app: &impl App, mut request: Request) -> Reply {
+        if !self.0.is_empty() {
+            request = request.header("cookie", self.header());
+        }
+        let reply = app.send(request).await;
         for set_cookie in reply.set_cookies() {
             let pair = set_cookie.split(';').next().unwrap_or_default();
             let Some((name, value)) = pair.split_once('=') else {
@@ -252,7 +270,13 @@ macro_rules! web_tests {
                 rejected_refresh_signs_the_user_out,
                 unreachable_provider_keeps_the_session,
                 oauth2_sign_in_takes_the_user_from_userinfo,
-                cas_sign_in_validates_the_ticket_for_the_callback_service,
+                cas_sign_in_validates_the_ticket_for_the_logins_service,
+                cas_ticket_for_another_logins_service_is_refused,
+                refresh_during_a_provider_outage_calls_it_once,
+                logout_revokes_the_refresh_token_of_the_refreshed_session,
+                cross_site_logout_is_refused,
+                forged_error_callback_is_neither_shown_nor_ends_the_login,
+                unverifiable_id_token_at_the_callback_is_400,
             ]
         );
     };

@@ -2,9 +2,10 @@
 //! through the routes of [`WebRoutes`].
 
 use crate::provider::{CAS_FAILURE, CAS_SUCCESS, LOGOUT_REDIRECT_URI, MockProvider, REDIRECT_URI};
-use crate::{App, Jar, Reply, WebRoutes, get_with};
+use crate::{App, Jar, Reply, Request, WebRoutes, get_with};
 use genauth::Protocol;
 use serde_json::{Value, json};
+use std::time::Duration;
 use url::Url;
 use wiremock::matchers::{body_string_contains, header, method, path, query_param as query};
 use wiremock::{Mock, ResponseTemplate};
@@ -161,11 +162,13 @@ pub async fn callback_failures_are_clear_4xx_pages<R: WebRoutes>() {
 
     // Provider error (the user denied consent): 403 with the provider's words, login cookie removed.
     let mut jar = Jar::default();
-    start_login(&mut jar, &app, "/").await;
+    let (state, _) = start_login(&mut jar, &app, "/").await;
     let reply = jar
         .get(
             &app,
-            "/callback?error=access_denied&error_description=User%20said%20no",
+            &format!(
+                "/callback?error=access_denied&error_description=User%20said%20no&state={state}"
+            ),
             HTML,
         )
         .await;
@@ -397,9 +400,27 @@ pub async fn oauth2_sign_in_takes_the_user_from_userinfo<R: WebRoutes>() {
     assert_eq!(profile["roles"], json!(["x"]));
 }
 
-/// CAS: the ticket validated for the callback URL as `service`; a session without tokens; CAS
-/// logout; an invalid ticket is a 4xx page.
-pub async fn cas_sign_in_validates_the_ticket_for_the_callback_service<R: WebRoutes>() {
+/// The `service` of a CAS login redirect.
+fn cas_service(login: &Reply) -> String {
+    assert_eq!(login.status, 302, "{}", login.body);
+    query_param(login.location().unwrap_or_default(), "service").unwrap_or_default()
+}
+
+/// Where the CAS server sends the browser with `ticket`: the service URL plus `&ticket=…`, as a
+/// path and query of the app.
+fn cas_callback(service: &str, ticket: &str) -> String {
+    let url = Url::parse(service).unwrap_or_else(|e| panic!("{service}: {e}"));
+    let separator = if url.query().is_some() { '&' } else { '?' };
+    format!(
+        "{}{separator}ticket={ticket}",
+        &url[url::Position::BeforePath..]
+    )
+}
+
+/// CAS: the service is the callback URL bound to the login (`?genauth_login=<random>`), and the
+/// ticket is validated for exactly that service; a session without tokens; CAS logout; an invalid
+/// ticket is a 4xx page.
+pub async fn cas_sign_in_validates_the_ticket_for_the_logins_service<R: WebRoutes>() {
     let (p, app) = setup::<R>(Protocol::Cas).await;
     let mut jar = Jar::default();
     let reply = jar.get(&app, "/login?return_to=/profile", HTML).await;
@@ -408,15 +429,17 @@ pub async fn cas_sign_in_validates_the_ticket_for_the_callback_service<R: WebRou
         location.starts_with(&format!("{}/cas/login?", p.server.uri())),
         "{location}"
     );
-    assert_eq!(
-        query_param(location, "service").as_deref(),
-        Some(REDIRECT_URI)
-    );
+    let service = cas_service(&reply);
+    let binding = service
+        .strip_prefix(&format!("{REDIRECT_URI}?genauth_login="))
+        .unwrap_or_else(|| panic!("service bound to the login: {service}"));
+    assert_eq!(binding.len(), 43, "{binding}");
     Mock::given(method("GET"))
         .and(path("/cas/serviceValidate"))
-        .and(query("service", REDIRECT_URI))
+        .and(query("service", service.as_str()))
         .and(query("ticket", "ST-1"))
         .respond_with(ResponseTemplate::new(200).set_body_string(CAS_SUCCESS))
+        .expect(1)
         .mount(&p.server)
         .await;
     Mock::given(method("GET"))
@@ -425,7 +448,7 @@ pub async fn cas_sign_in_validates_the_ticket_for_the_callback_service<R: WebRou
         .respond_with(ResponseTemplate::new(200).set_body_string(CAS_FAILURE))
         .mount(&p.server)
         .await;
-    let reply = jar.get(&app, "/callback?ticket=ST-1", HTML).await;
+    let reply = jar.get(&app, &cas_callback(&service, "ST-1"), HTML).await;
     assert_eq!(reply.status, 302, "{}", reply.body);
     assert_eq!(reply.location(), Some("/profile"));
     let profile = json_body(&jar.get(&app, "/profile", HTML).await);
@@ -443,12 +466,224 @@ pub async fn cas_sign_in_validates_the_ticket_for_the_callback_service<R: WebRou
 
     // An invalid ticket is a 4xx page.
     let mut jar = Jar::default();
-    jar.get(&app, "/login", HTML).await;
-    let reply = jar.get(&app, "/callback?ticket=ST-bad", HTML).await;
+    let service = cas_service(&jar.get(&app, "/login", HTML).await);
+    let reply = jar.get(&app, &cas_callback(&service, "ST-bad"), HTML).await;
     assert!(
         (400..500).contains(&reply.status),
         "{} {}",
         reply.status,
         reply.body
     );
+}
+
+/// CAS login CSRF: an attacker's ticket, issued for the service URL of the attacker's own login,
+/// does not sign a victim's browser in, whether it comes with the attacker's binding or none; the
+/// victim's login goes on, and the attacker's ticket still works in the attacker's browser.
+pub async fn cas_ticket_for_another_logins_service_is_refused<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Cas).await;
+    let mut attacker = Jar::default();
+    let attacker_service = cas_service(&attacker.get(&app, "/login", HTML).await);
+    // The CAS server issued ST-attacker for the attacker's service URL (and checks it).
+    Mock::given(method("GET"))
+        .and(path("/cas/serviceValidate"))
+        .and(query("service", attacker_service.as_str()))
+        .and(query("ticket", "ST-attacker"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(CAS_SUCCESS))
+        .expect(1)
+        .mount(&p.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/cas/serviceValidate"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(CAS_FAILURE))
+        .mount(&p.server)
+        .await;
+
+    let mut victim = Jar::default();
+    let victim_service = cas_service(&victim.get(&app, "/login?return_to=/profile", HTML).await);
+    assert_ne!(
+        victim_service, attacker_service,
+        "one service URL per login"
+    );
+    for forged in [
+        cas_callback(&attacker_service, "ST-attacker"),
+        "/callback?ticket=ST-attacker".to_owned(),
+    ] {
+        let reply = victim.get(&app, &forged, HTML).await;
+        assert_eq!(reply.status, 400, "{forged}: {}", reply.body);
+        assert!(!victim.has("genauth_session"), "{forged}");
+        assert!(victim.has("genauth_login"), "the victim's login goes on");
+    }
+    assert_eq!(victim.get(&app, "/", HTML).await.body, "anonymous");
+
+    let reply = attacker
+        .get(&app, &cas_callback(&attacker_service, "ST-attacker"), HTML)
+        .await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    assert!(attacker.has("genauth_session"));
+}
+
+/// The provider fails (slowly) while a refresh is due: concurrent requests of the session share one
+/// call to the token endpoint and go on with the old session, as do the requests of the next
+/// seconds (the retry delay).
+pub async fn refresh_during_a_provider_outage_calls_it_once<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let jar = sign_in(&p, &app, 30, "rt-1").await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_millis(300)))
+        .expect(1)
+        .mount(&p.server)
+        .await;
+    let cookie = jar.header();
+    let replies = tokio::join!(
+        get_with(&app, "/profile", HTML, &cookie),
+        get_with(&app, "/profile", HTML, &cookie),
+        get_with(&app, "/tokens", HTML, &cookie),
+        get_with(&app, "/", HTML, &cookie),
+        get_with(&app, "/profile", HTML, &cookie),
+    );
+    let (a, b, c, d, e) = replies;
+    for reply in [&a, &b, &e] {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(json_body(reply)["sub"], "u-1");
+    }
+    assert_eq!(c.body, "Bearer at-1", "the old tokens");
+    assert_eq!(d.body, "Ada Lovelace");
+    for reply in [a, b, c, d, e] {
+        assert!(reply.set_cookies().is_empty(), "{:?}", reply.set_cookies());
+    }
+    // Still within the retry delay: no new call.
+    let reply = get_with(&app, "/tokens", HTML, &cookie).await;
+    assert_eq!(reply.body, "Bearer at-1");
+    p.server.verify().await;
+}
+
+/// Logout when a refresh is due: the session middleware refreshes on the way in (the provider
+/// rotates the refresh token), and logout revokes the new refresh token, not the rotated-away one.
+pub async fn logout_revokes_the_refresh_token_of_the_refreshed_session<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = sign_in(&p, &app, 30, "rt-1").await;
+    let new_id_token = p.issuer.mint(json!({"sub": "u-1"}));
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .and(body_string_contains("refresh_token=rt-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
+            "refresh_token": "rt-2", "id_token": new_id_token
+        })))
+        .expect(1)
+        .mount(&p.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/revoke"))
+        .and(body_string_contains("token=rt-2"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&p.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/revoke"))
+        .and(body_string_contains("token=rt-1"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&p.server)
+        .await;
+    let reply = jar.get(&app, "/logout", HTML).await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    assert!(jar.0.is_empty(), "signed out: {:?}", reply.set_cookies());
+    p.server.verify().await;
+}
+
+/// Logout CSRF: another site's link or form cannot sign the user out (403, session untouched, no
+/// revocation); the app's own `GET /logout` link and same-origin `POST` still can.
+pub async fn cross_site_logout_is_refused<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = sign_in(&p, &app, 3600, "rt-1").await;
+    Mock::given(method("POST"))
+        .and(path("/revoke"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&p.server)
+        .await;
+    for forged in [
+        Request::get("/logout")
+            .header("accept", HTML)
+            .header("sec-fetch-site", "cross-site"),
+        Request::post("/logout").header("sec-fetch-site", "cross-site"),
+        Request::post("/logout").header("origin", "https://evil.example"),
+        Request::post("/logout").header("origin", "null"),
+    ] {
+        let described = format!("{forged:?}");
+        let reply = jar.send(&app, forged).await;
+        assert_eq!(reply.status, 403, "{described}: {}", reply.body);
+        assert!(reply.set_cookies().is_empty(), "{described}");
+        assert_eq!(jar.get(&app, "/", HTML).await.body, "Ada Lovelace");
+    }
+    let own = Request::post("/logout")
+        .header("origin", "http://127.0.0.1:3000")
+        .header("sec-fetch-site", "same-origin");
+    let reply = jar.send(&app, own).await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    assert!(jar.0.is_empty(), "signed out: {:?}", reply.set_cookies());
+    p.server.verify().await;
+
+    // A same-site GET link (`Sec-Fetch-Site: same-origin`, or no Fetch Metadata) signs out.
+    p.server.reset().await;
+    let mut jar = sign_in(&p, &app, 3600, "rt-2").await;
+    let link = Request::get("/logout")
+        .header("accept", HTML)
+        .header("sec-fetch-site", "same-origin");
+    assert_eq!(jar.send(&app, link).await.status, 302);
+    assert!(jar.0.is_empty());
+}
+
+/// An `error` callback without the login's `state` (anyone can craft one) does not show its
+/// `error_description` nor end the login in progress, which then completes.
+pub async fn forged_error_callback_is_neither_shown_nor_ends_the_login<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = Jar::default();
+    let (state, nonce) = start_login(&mut jar, &app, "/profile").await;
+    for forged in [
+        "/callback?error=access_denied&error_description=Call%20evil.example%20now",
+        "/callback?error=access_denied&error_description=Call%20evil.example%20now&state=forged",
+    ] {
+        let reply = jar.get(&app, forged, HTML).await;
+        assert_eq!(reply.status, 400, "{forged}");
+        assert!(!reply.body.contains("evil.example"), "{}", reply.body);
+        assert!(reply.body.contains("state"), "{}", reply.body);
+        assert!(jar.has("genauth_login"), "{forged}: the login goes on");
+    }
+    p.mount_code_exchange(&nonce, 3600, "rt-1").await;
+    let reply = jar
+        .get(
+            &app,
+            &format!("/callback?code=the-code&state={state}"),
+            HTML,
+        )
+        .await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    assert_eq!(reply.location(), Some("/profile"));
+}
+
+/// An ID token that fails verification at the callback (here: another login's nonce) is a 400 page
+/// (a sign-in response that could not be verified), not a 401 without challenge.
+pub async fn unverifiable_id_token_at_the_callback_is_400<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = Jar::default();
+    let (state, _) = start_login(&mut jar, &app, "/").await;
+    p.mount_code_exchange("another-logins-nonce", 3600, "rt-1")
+        .await;
+    let reply = jar
+        .get(
+            &app,
+            &format!("/callback?code=the-code&state={state}"),
+            HTML,
+        )
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.challenge().is_none());
+    assert!(reply.body.starts_with("Sign-in failed."), "{}", reply.body);
+    assert!(!jar.has("genauth_session"));
 }

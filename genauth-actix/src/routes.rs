@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | `GET /login?return_to=/path` | seals a login cookie (state, nonce, PKCE verifier, return-to; relative paths only) and redirects to the provider |
 //! | `GET /callback` | checks the provider's answer against the login cookie, signs the user in (OIDC, OAuth 2.0 or CAS), sets the session cookie, redirects to the return-to path; a failure (e.g. the user denied consent) is a 4xx text page, never a 500 |
-//! | `GET` or `POST /logout` | removes the session cookies, revokes the refresh token when configured, redirects to the provider's logout URL |
+//! | `GET` or `POST /logout` | removes the session cookies, revokes the refresh token when configured (the session as the [`SessionLayer`] loaded it, refreshed or not), redirects to the provider's logout URL; a request from another site (`Sec-Fetch-Site: cross-site`, or a `POST` from a foreign `Origin`) gets 403 and changes nothing |
 //!
 //! Mount them at the root with `App::configure(auth.routes())` (the callback URL is then
 //! `/callback`), or under a prefix with `web::scope("/auth").configure(auth.routes())` and
@@ -30,8 +30,8 @@ use crate::response::{add_cookies, reply};
 use crate::session::SessionLayer;
 use actix_web::http::header::{COOKIE, HeaderValue};
 use actix_web::web::{self, ServiceConfig};
-use actix_web::{HttpRequest, HttpResponse};
-use genauth::session::RequestCookies;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use genauth::session::{RequestCookies, SessionContext};
 
 genauth::__web_auth! {
     /// Browser sign-in for an actix-web application: a
@@ -57,7 +57,15 @@ impl WebAuth {
                 auth.callback(&cookies, request.query_string()).await
             });
             let logout = auth.handler(|auth, request| async move {
-                auth.logout(&request_cookies(&request)).await
+                let loaded = request.extensions().get::<SessionContext>().cloned();
+                let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+                auth.logout(
+                    request.method().as_str(),
+                    header,
+                    &request_cookies(&request),
+                    loaded.as_ref(),
+                )
+                .await
             });
             config
                 .route("/login", web::get().to(login))

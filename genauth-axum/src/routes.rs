@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | `GET /login?return_to=/path` | seals a login cookie (state, nonce, PKCE verifier, return-to; relative paths only) and redirects to the provider |
 //! | `GET /callback` | checks the provider's answer against the login cookie, signs the user in (OIDC, OAuth 2.0 or CAS), sets the session cookie, redirects to the return-to path; a failure (e.g. the user denied consent) is a 4xx text page, never a 500 |
-//! | `GET` or `POST /logout` | removes the session cookies, revokes the refresh token when configured, redirects to the provider's logout URL |
+//! | `GET` or `POST /logout` | removes the session cookies, revokes the refresh token when configured (the session as the [`SessionLayer`] loaded it, refreshed or not), redirects to the provider's logout URL; a request from another site (`Sec-Fetch-Site: cross-site`, or a `POST` from a foreign `Origin`) gets 403 and changes nothing |
 //!
 //! Mount them at the root with `merge` (the callback URL is then `/callback`), or under a prefix with
 //! `nest("/auth", auth.routes())` and [`WebAuth::login_path`]`("/auth/login")`. The callback's path
@@ -25,13 +25,13 @@
 
 use crate::response;
 use crate::session::SessionLayer;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use genauth::session::RequestCookies;
+use axum::{Extension, Router};
+use genauth::session::{RequestCookies, SessionContext};
 use http::header::COOKIE;
-use http::{HeaderMap, HeaderValue, Uri};
+use http::{HeaderMap, HeaderValue, Method, Uri};
 
 genauth::__web_auth! {
     /// Browser sign-in for an axum application: a [`SessionManager`](genauth::session::SessionManager)
@@ -77,6 +77,18 @@ async fn callback(State(auth): State<WebAuth>, headers: HeaderMap, uri: Uri) -> 
         .await
 }
 
-async fn logout(State(auth): State<WebAuth>, headers: HeaderMap) -> Response {
-    auth.logout(&request_cookies(&headers)).await
+async fn logout(
+    State(auth): State<WebAuth>,
+    method: Method,
+    headers: HeaderMap,
+    loaded: Option<Extension<SessionContext>>,
+) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    auth.logout(
+        method.as_str(),
+        header,
+        &request_cookies(&headers),
+        loaded.as_ref().map(|Extension(context)| context),
+    )
+    .await
 }

@@ -5,9 +5,19 @@
 //!    sealed cookie ([`SessionCodec::seal_pending`](crate::session::SessionCodec::seal_pending)).
 //! 2. The provider sends the browser back to the callback with [`CallbackParams`].
 //! 3. [`finish`]: checks the callback against the pending login and turns it into a
-//!    [`Session`]: provider `error` first, then `state`, `iss` (RFC 9207), the login's age, then the
-//!    code exchange with PKCE and ID-token verification (OIDC), the user from UserInfo (OAuth 2.0), or
-//!    the CAS ticket validated at `serviceValidate` (CAS).
+//!    [`Session`]: first that the callback belongs to this login (`state`; the CAS service binding),
+//!    only then the provider's `error`, `iss` (RFC 9207), the login's age, then the code exchange
+//!    with PKCE and ID-token verification (OIDC), the user from UserInfo (OAuth 2.0), or the CAS
+//!    ticket validated at `serviceValidate` (CAS).
+//!
+//! # CAS service binding
+//! CAS has no `state`: a ticket issued for the application's service URL signs in whoever presents
+//! it, so an attacker could send a victim's browser, login in progress, to the callback with the
+//! attacker's own ticket (login CSRF). [`bind_cas_service`] makes the service URL of each login
+//! unique, the callback URL plus `genauth_login=<256 random bits>` ([`CAS_LOGIN_PARAM`]); the
+//! pending login keeps it as its `redirect_uri`, [`finish`] requires the callback to carry the same
+//! value (compared in constant time) and validates the ticket with exactly that service URL, which
+//! the CAS server checks against the ticket's (CAS protocol 3.0 §2.5.1).
 //!
 //! [`safe_return_to`] keeps the post-login redirect on the application's own origin.
 //!
@@ -27,10 +37,16 @@ use crate::{Client, Error};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::{Duration, SystemTime};
+use subtle::ConstantTimeEq;
 use url::Url;
 
-/// How long a login may take from the redirect to the provider until the callback: 10 minutes.
+/// The default time a login may take from the redirect to the provider until the callback: 10
+/// minutes ([`CookieSettings::login_ttl`](crate::session::CookieSettings::login_ttl) sets another).
 pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// The query parameter [`bind_cas_service`] adds to the CAS service URL of each login, and the
+/// callback must carry back: `genauth_login`. Do not use it in the redirect URI yourself.
+pub const CAS_LOGIN_PARAM: &str = "genauth_login";
 
 /// Longest return-to path kept, in bytes; longer ones fall back to `/`.
 pub const MAX_RETURN_TO_LEN: usize = 2048;
@@ -54,19 +70,28 @@ pub enum LoginError {
         description: Option<String>,
     },
     /// No login is in progress: the login cookie is missing, expired or does not open (a callback
-    /// opened twice, in another browser, or after more than 10 minutes).
+    /// opened twice, in another browser, or after the login TTL, 10 minutes by default).
     #[error("no sign-in is in progress in this browser, or it expired; please sign in again")]
     NoPendingLogin,
-    /// The login took longer than [`LOGIN_TIMEOUT`].
+    /// The login took longer than the login TTL ([`LOGIN_TIMEOUT`] by default).
     #[error("the sign-in took too long; please sign in again")]
     Expired,
-    /// The callback has no `state` (RFC 6749 §4.1.2).
+    /// The callback of a code flow has no `state` (RFC 6749 §4.1.2). A provider `error` without
+    /// `state` is a [`StateMismatch`](Self::StateMismatch).
     #[error("the callback has no `state` parameter")]
     MissingState,
-    /// The callback's `state` differs from the login's (RFC 6749 §10.12: possible CSRF, or a login
-    /// started in another tab).
+    /// The callback's `state` differs from the login's, or an error callback has none (RFC 6749
+    /// §10.12: possible CSRF, or a login started in another tab). The provider's `error` of such a
+    /// callback is not shown: anyone can craft it.
     #[error("the callback's `state` does not match the sign-in in progress; please sign in again")]
     StateMismatch,
+    /// A CAS callback without the `genauth_login` value of the login in progress, or with another
+    /// one: a ticket issued for another sign-in (possible login CSRF). See
+    /// [CAS service binding](self#cas-service-binding).
+    #[error(
+        "the callback's CAS service does not match the sign-in in progress; please sign in again"
+    )]
+    CasServiceMismatch,
     /// The callback's `iss` is not the provider's issuer, or is missing although the provider
     /// announces it (RFC 9207 §2.4: possible mix-up attack).
     #[error("the callback's `iss` does not identify the expected provider")]
@@ -111,8 +136,11 @@ impl LoginError {
     /// The HTTP status:
     /// - provider `error`: 403 for `access_denied`, 503 for `temporarily_unavailable`, 502 for
     ///   `server_error`, 400 otherwise;
-    /// - state, issuer, repeated parameter, code, ticket, expiry, missing login: 400;
-    /// - provider calls: [`Error::status_code`] (400 `invalid_grant`, 401 invalid token or CAS ticket,
+    /// - state, CAS service, issuer, repeated parameter, code, ticket, expiry, missing login: 400;
+    /// - an ID token that fails verification (signature, nonce, audience, …): 400, a sign-in
+    ///   response that could not be verified (no `WWW-Authenticate` challenge applies); 503 when
+    ///   the provider's keys cannot be fetched;
+    /// - other provider calls: [`Error::status_code`] (400 `invalid_grant` or rejected CAS ticket,
     ///   502 bad answer, 503 unreachable, 500 configuration);
     /// - no subject: 502; protocol mismatch and sealing: 500.
     pub fn status_code(&self) -> u16 {
@@ -127,15 +155,26 @@ impl LoginError {
             | Self::Expired
             | Self::MissingState
             | Self::StateMismatch
+            | Self::CasServiceMismatch
             | Self::IssuerMismatch
             | Self::MalformedCallback(_)
             | Self::MissingCode
             | Self::MissingTicket => 400,
             Self::NoSubject => 502,
+            Self::Client(e @ Error::Validation(_)) if e.status_code() < 500 => 400,
             Self::Client(e) => e.status_code(),
             Self::ProtocolMismatch { .. } => 500,
             Self::Session(e) => e.status_code(),
         }
+    }
+
+    /// Whether the callback does not belong to the login in progress (`state` or CAS service
+    /// mismatch): that login is then kept, so that a forged callback cannot cancel it.
+    pub(crate) fn is_foreign_callback(&self) -> bool {
+        matches!(
+            self,
+            Self::MissingState | Self::StateMismatch | Self::CasServiceMismatch
+        )
     }
 
     /// The default page of a failed sign-in: plain text with [`status_code`](Self::status_code),
@@ -150,7 +189,7 @@ impl LoginError {
 
 /// What the provider sends back to the callback, as query parameters (RFC 6749 §4.1.2, RFC 9207, CAS
 /// protocol §2.2). Deserialize it from the query string; unknown parameters are ignored. `Debug`
-/// redacts `code` and `ticket`.
+/// redacts `code`, `state`, `ticket` and `cas_login`.
 #[derive(Clone, Default, Deserialize)]
 #[non_exhaustive]
 pub struct CallbackParams {
@@ -166,6 +205,10 @@ pub struct CallbackParams {
     pub iss: Option<String>,
     /// The CAS service ticket (`ST-…`).
     pub ticket: Option<String>,
+    /// The [`CAS_LOGIN_PARAM`] (`genauth_login`) of a CAS callback: the value binding the ticket's
+    /// service URL to one login ([`bind_cas_service`]).
+    #[serde(rename = "genauth_login")]
+    pub cas_login: Option<String>,
 }
 
 impl fmt::Debug for CallbackParams {
@@ -178,6 +221,7 @@ impl fmt::Debug for CallbackParams {
             .field("error_description", &self.error_description)
             .field("iss", &self.iss)
             .field("ticket", &redact(&self.ticket))
+            .field("cas_login", &redact(&self.cas_login))
             .finish()
     }
 }
@@ -198,6 +242,20 @@ impl CallbackParams {
             ticket: Some(ticket.into()),
             ..Self::default()
         }
+    }
+
+    /// Sets the CAS login binding ([`CAS_LOGIN_PARAM`]).
+    #[must_use]
+    pub fn with_cas_login(mut self, value: impl Into<String>) -> Self {
+        self.cas_login = Some(value.into());
+        self
+    }
+
+    /// Sets `state`.
+    #[must_use]
+    pub fn with_state(mut self, state: impl Into<String>) -> Self {
+        self.state = Some(state.into());
+        self
     }
 
     /// Callback parameters carrying a provider error.
@@ -231,6 +289,7 @@ impl CallbackParams {
                 "error_description" => (&mut params.error_description, "error_description"),
                 "iss" => (&mut params.iss, "iss"),
                 "ticket" => (&mut params.ticket, "ticket"),
+                CAS_LOGIN_PARAM => (&mut params.cas_login, CAS_LOGIN_PARAM),
                 _ => continue,
             };
             if field.replace(value.into_owned()).is_some() {
@@ -256,8 +315,9 @@ pub fn return_to_from_query(query: &str) -> Option<String> {
 }
 
 /// A login in progress: what the callback must check, kept between [`start`] and [`finish`].
-/// Serializable (seal it into a cookie); `Debug` redacts the secrets.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Serializable (seal it into a cookie); `Debug` redacts the secrets (also the CAS login binding of
+/// `redirect_uri`).
+#[derive(Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PendingLogin {
     /// The `state` sent to the provider (`None` for CAS and SAML).
@@ -268,13 +328,37 @@ pub struct PendingLogin {
     pub code_verifier: Option<CodeVerifier>,
     /// Where to send the browser after sign-in: a path on this origin (checked by [`safe_return_to`]).
     pub return_to: String,
-    /// The `redirect_uri` of the authorization request (CAS: the `service`).
+    /// The `redirect_uri` of the authorization request (CAS: the `service`, with its
+    /// [`CAS_LOGIN_PARAM`] when bound).
     pub redirect_uri: Option<Url>,
     /// The protocol of the login.
     #[serde(with = "crate::session::protocol_serde")]
     pub protocol: Protocol,
     /// When the login started.
     pub created_at: SystemTime,
+}
+
+impl fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redirect_uri = self.redirect_uri.as_ref().map(|uri| {
+            if cas_login_of(uri).is_some() {
+                let mut shown = uri.clone();
+                shown.set_query(Some(&format!("{CAS_LOGIN_PARAM}=[redacted]")));
+                shown.to_string()
+            } else {
+                uri.to_string()
+            }
+        });
+        f.debug_struct("PendingLogin")
+            .field("state", &self.state)
+            .field("nonce", &self.nonce)
+            .field("code_verifier", &self.code_verifier)
+            .field("return_to", &self.return_to)
+            .field("redirect_uri", &redirect_uri)
+            .field("protocol", &self.protocol)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 impl PendingLogin {
@@ -312,6 +396,9 @@ impl PendingLogin {
 
 /// Starts a sign-in: the authorization request for the client's protocol (fresh `state`, `nonce` and
 /// PKCE verifier unless `params` sets them) and the [`PendingLogin`] to keep until the callback.
+/// For CAS, pass a service URL made unique with [`bind_cas_service`] as `params.redirect_uri`
+/// ([`SessionManager::begin_login`](crate::session::SessionManager::begin_login) does, and always
+/// generates `state`, `nonce` and an `S256` PKCE verifier).
 ///
 /// # Errors
 /// [`LoginError::Client`] when the request cannot be built (no redirect URI, SAML/CAS without a GenAuth
@@ -327,14 +414,20 @@ pub fn start(
 }
 
 /// Completes a sign-in at the callback, checking in this order:
-/// 1. the provider's `error` (RFC 6749 §4.1.2.1) → [`LoginError::Provider`];
-/// 2. the protocol and the login's age ([`LOGIN_TIMEOUT`]);
-/// 3. OIDC / OAuth 2.0: `state` in constant time (RFC 6749 §10.12), `iss` (RFC 9207 §2.4), then the
-///    code exchange with the PKCE verifier (RFC 7636 §4.5) and the `redirect_uri` of the request; OIDC
-///    verifies the ID token with the nonce ([`Client::login_state_from_code`]) and takes the user from
-///    its claims; OAuth 2.0 (or an OIDC answer without ID token) takes the user from UserInfo;
-/// 4. CAS: the `ticket` validated at `serviceValidate` with `service` = the callback URL (CAS protocol
-///    §2.5); the CAS user and attributes become the user, and the session holds no tokens.
+/// 1. that the callback belongs to this login: OIDC / OAuth 2.0 `state` in constant time (RFC 6749
+///    §10.12; an `error` without `state` is a mismatch too), CAS the service binding
+///    ([`bind_cas_service`]) in constant time. Before anything the callback says is acted on: the
+///    `error` of a forged callback is not shown;
+/// 2. the provider's `error` (RFC 6749 §4.1.2.1) → [`LoginError::Provider`];
+/// 3. the protocol, then the login's age against `login_ttl` (the login cookie's lifetime,
+///    [`LOGIN_TIMEOUT`] by default);
+/// 4. OIDC / OAuth 2.0: `iss` (RFC 9207 §2.4), then the code exchange with the PKCE verifier (RFC
+///    7636 §4.5) and the `redirect_uri` of the request; OIDC verifies the ID token with the nonce
+///    ([`Client::login_state_from_code`]) and takes the user from its claims; OAuth 2.0 (or an OIDC
+///    answer without ID token) takes the user from UserInfo;
+/// 5. CAS: the `ticket` validated at `serviceValidate` with exactly the login's service URL (CAS
+///    protocol 3.0 §2.5); the CAS user and attributes become the user, and the session holds no
+///    tokens.
 ///
 /// # Errors
 /// Each [`LoginError`] variant, as listed; SAML has no callback here ([`Error::Unsupported`]).
@@ -342,7 +435,13 @@ pub async fn finish(
     client: &Client,
     pending: PendingLogin,
     params: &CallbackParams,
+    login_ttl: Duration,
 ) -> Result<Session, LoginError> {
+    match pending.protocol {
+        Protocol::Oidc | Protocol::OAuth2 => check_state(&pending, params)?,
+        Protocol::Cas => check_cas_login(&pending, params)?,
+        Protocol::Saml => {}
+    }
     if params.error.is_some() {
         return Err(provider_error(params));
     }
@@ -355,9 +454,8 @@ pub async fn finish(
     }
     match protocol {
         Protocol::Oidc | Protocol::OAuth2 => {
-            check_state(&pending, params)?;
             check_issuer(client, params)?;
-            check_age(&pending)?;
+            check_age(&pending, login_ttl)?;
             let code = params.code.as_deref().ok_or(LoginError::MissingCode)?;
             // OIDC Core §3.1.2.1: the nonce binds the ID token to this login (none in OAuth 2.0).
             let nonce = pending
@@ -391,7 +489,7 @@ pub async fn finish(
             Ok(Session::with_tokens(user, tokens))
         }
         Protocol::Cas => {
-            check_age(&pending)?;
+            check_age(&pending, login_ttl)?;
             let ticket = params.ticket.as_deref().ok_or(LoginError::MissingTicket)?;
             let service = pending.redirect_uri.as_ref().ok_or_else(|| {
                 Error::Config(crate::ConfigError::Missing(
@@ -438,14 +536,61 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
-/// RFC 6749 §10.12: the callback's `state` must equal the login's (compared in constant time).
+/// RFC 6749 §10.12: the callback's `state` must equal the login's (compared in constant time). An
+/// error callback without `state` is a mismatch: it cannot be tied to this login.
 fn check_state(pending: &PendingLogin, params: &CallbackParams) -> Result<(), LoginError> {
     let expected = pending.state.as_ref().ok_or(LoginError::StateMismatch)?;
-    let received = params.state.as_deref().ok_or(LoginError::MissingState)?;
+    let received = match (params.state.as_deref(), &params.error) {
+        (Some(state), _) => state,
+        (None, Some(_)) => return Err(LoginError::StateMismatch),
+        (None, None) => return Err(LoginError::MissingState),
+    };
     if *expected == CsrfState::new(received) {
         Ok(())
     } else {
         Err(LoginError::StateMismatch)
+    }
+}
+
+/// Makes a CAS service URL unique to one login: `service` plus `genauth_login=<256 random bits,
+/// base64url>` ([`CAS_LOGIN_PARAM`]) after any query it already has, e.g.
+/// `https://app.example.com/callback?genauth_login=3q2-…` (43 characters). Use the result as the
+/// authorization request's `redirect_uri`; [`finish`] then accepts only a callback carrying the same
+/// value, and validates the ticket for exactly this URL. See
+/// [CAS service binding](self#cas-service-binding).
+///
+/// # Errors
+/// [`LoginError::Client`] ([`Error::Random`]) if the OS random number generator fails.
+pub fn bind_cas_service(service: &Url) -> Result<Url, LoginError> {
+    let value = crate::types::random_token(32)?;
+    let mut bound = service.clone();
+    let query = match service.query() {
+        Some(query) if !query.is_empty() => format!("{query}&{CAS_LOGIN_PARAM}={value}"),
+        _ => format!("{CAS_LOGIN_PARAM}={value}"),
+    };
+    bound.set_query(Some(&query));
+    Ok(bound)
+}
+
+/// The [`CAS_LOGIN_PARAM`] value of a service URL, if bound.
+fn cas_login_of(service: &Url) -> Option<String> {
+    service
+        .query_pairs()
+        .find(|(name, _)| name == CAS_LOGIN_PARAM)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// A CAS login whose service URL was bound ([`bind_cas_service`]) accepts only the callback carrying
+/// the same value (compared in constant time): the ticket of another login's service URL, such as
+/// an attacker's, is refused before it is validated. An unbound login (binding turned off) has
+/// nothing to check here; the ticket is still validated for its service URL.
+fn check_cas_login(pending: &PendingLogin, params: &CallbackParams) -> Result<(), LoginError> {
+    let Some(expected) = pending.redirect_uri.as_ref().and_then(cas_login_of) else {
+        return Ok(());
+    };
+    match params.cas_login.as_deref() {
+        Some(received) if bool::from(expected.as_bytes().ct_eq(received.as_bytes())) => Ok(()),
+        _ => Err(LoginError::CasServiceMismatch),
     }
 }
 
@@ -463,8 +608,9 @@ fn check_issuer(client: &Client, params: &CallbackParams) -> Result<(), LoginErr
     }
 }
 
-fn check_age(pending: &PendingLogin) -> Result<(), LoginError> {
-    if pending.is_expired(SystemTime::now(), LOGIN_TIMEOUT) {
+/// The login must not be older than the login TTL.
+fn check_age(pending: &PendingLogin, login_ttl: Duration) -> Result<(), LoginError> {
+    if pending.is_expired(SystemTime::now(), login_ttl) {
         Err(LoginError::Expired)
     } else {
         Ok(())
@@ -740,12 +886,116 @@ mod tests {
         assert!(!p.is_expired(SystemTime::now(), LOGIN_TIMEOUT));
         p.created_at = SystemTime::now() - LOGIN_TIMEOUT - Duration::from_secs(1);
         assert!(p.is_expired(SystemTime::now(), LOGIN_TIMEOUT));
-        assert!(matches!(check_age(&p), Err(LoginError::Expired)));
+        assert!(matches!(
+            check_age(&p, LOGIN_TIMEOUT),
+            Err(LoginError::Expired)
+        ));
         let json = serde_json::to_value(&p).unwrap();
         assert_eq!(json["protocol"], "oidc");
         let back: PendingLogin = serde_json::from_value(json).unwrap();
         assert_eq!(back.state, p.state);
         assert!(!format!("{p:?}").contains("\"s\""));
+    }
+
+    #[test]
+    fn error_callbacks_must_carry_the_logins_state() {
+        let p = pending(Some("s1"));
+        let forged = CallbackParams::error("access_denied", Some("attacker text".into()));
+        assert!(matches!(
+            check_state(&p, &forged),
+            Err(LoginError::StateMismatch)
+        ));
+        assert!(matches!(
+            check_state(&p, &forged.clone().with_state("s2")),
+            Err(LoginError::StateMismatch)
+        ));
+        assert!(check_state(&p, &forged.with_state("s1")).is_ok());
+        assert!(LoginError::StateMismatch.is_foreign_callback());
+        assert!(LoginError::MissingState.is_foreign_callback());
+        assert!(LoginError::CasServiceMismatch.is_foreign_callback());
+        assert!(!LoginError::Expired.is_foreign_callback());
+        assert!(!provider_error(&CallbackParams::error("x", None)).is_foreign_callback());
+    }
+
+    #[test]
+    fn cas_service_binding() {
+        let callback = Url::parse("https://app.example.com/callback").unwrap();
+        let a = bind_cas_service(&callback).unwrap();
+        let b = bind_cas_service(&callback).unwrap();
+        assert_ne!(a, b, "unique per login");
+        let value = cas_login_of(&a).unwrap();
+        assert_eq!(value.len(), 43);
+        assert_eq!(
+            a.as_str(),
+            format!("https://app.example.com/callback?genauth_login={value}")
+        );
+        // An existing query is kept as it is.
+        let with_query = Url::parse("https://app.example.com/cb?tenant=a%20b").unwrap();
+        let bound = bind_cas_service(&with_query).unwrap();
+        assert!(
+            bound
+                .as_str()
+                .starts_with("https://app.example.com/cb?tenant=a%20b&genauth_login="),
+            "{bound}"
+        );
+
+        let mut p = pending(None);
+        p.protocol = Protocol::Cas;
+        p.redirect_uri = Some(a.clone());
+        let ticket = CallbackParams::ticket("ST-1");
+        assert!(check_cas_login(&p, &ticket.clone().with_cas_login(&value)).is_ok());
+        let other = cas_login_of(&b).unwrap();
+        for params in [ticket.clone(), ticket.clone().with_cas_login(other)] {
+            assert!(matches!(
+                check_cas_login(&p, &params),
+                Err(LoginError::CasServiceMismatch)
+            ));
+        }
+        assert_eq!(LoginError::CasServiceMismatch.status_code(), 400);
+        // Binding off: nothing to compare.
+        p.redirect_uri = Some(callback);
+        assert!(check_cas_login(&p, &ticket).is_ok());
+
+        let parsed =
+            CallbackParams::from_query(&format!("{}&ticket=ST-1", a.query().unwrap())).unwrap();
+        assert_eq!(parsed.cas_login.as_deref(), Some(value.as_str()));
+        assert!(matches!(
+            CallbackParams::from_query("genauth_login=a&genauth_login=b"),
+            Err(LoginError::MalformedCallback("genauth_login"))
+        ));
+        // Debug shows neither the binding of the pending login nor the callback's.
+        p.redirect_uri = Some(a);
+        assert!(!format!("{p:?}").contains(&value), "{p:?}");
+        assert!(!format!("{parsed:?}").contains(&value), "{parsed:?}");
+    }
+
+    #[test]
+    fn login_age_is_checked_against_the_given_ttl() {
+        let mut p = pending(Some("s"));
+        p.created_at = SystemTime::now() - Duration::from_secs(120);
+        assert!(check_age(&p, LOGIN_TIMEOUT).is_ok());
+        assert!(matches!(
+            check_age(&p, Duration::from_secs(60)),
+            Err(LoginError::Expired)
+        ));
+        p.created_at = SystemTime::now() - Duration::from_secs(15 * 60);
+        assert!(check_age(&p, Duration::from_secs(30 * 60)).is_ok());
+    }
+
+    #[test]
+    fn unverifiable_id_tokens_are_400_unreachable_keys_503() {
+        use crate::validator::ValidationError;
+        for e in [
+            ValidationError::InvalidSignature,
+            ValidationError::Malformed("x".into()),
+            ValidationError::InvalidClaims("nonce".into()),
+        ] {
+            assert_eq!(LoginError::Client(Error::Validation(e)).status_code(), 400);
+        }
+        assert_eq!(
+            LoginError::Client(Error::Validation(ValidationError::NoUsableKeys)).status_code(),
+            503
+        );
     }
 
     #[test]

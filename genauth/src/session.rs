@@ -40,6 +40,7 @@ use crate::config::Protocol;
 use crate::introspection::TokenTypeHint;
 use crate::login::{self, CallbackParams, LoginError, PendingLogin};
 use crate::logout::LogoutParams;
+use crate::pkce::PkceMethod;
 use crate::token::LoginState;
 use crate::types::{AccessToken, IdToken, RefreshToken};
 use crate::validator::ValidationError;
@@ -587,6 +588,22 @@ impl RequestCookies {
 /// Attributes of the cookies genauth writes: session (`{prefix}_session` and its chunks) and login
 /// transaction (`{prefix}_login`). `HttpOnly` and `SameSite=Lax` always (Lax lets the provider's
 /// top-level redirect back to the callback carry the login cookie).
+///
+/// # `__Host-` names
+/// When the cookies are `Secure`, host-only (no `Domain`) and at `Path=/`, their names start with
+/// `__Host-` (`__Host-genauth_session`, `__Host-genauth_login`): browsers then refuse the cookie
+/// from a sibling subdomain or a plain-`http` page, which could otherwise plant or overwrite it
+/// (RFC 6265bis §4.1.3.2). Without `Secure` (loopback development over `http`) the names stay plain,
+/// as browsers refuse `__Host-` cookies there. [`host_prefix(false)`](Self::host_prefix) keeps the
+/// plain names everywhere.
+///
+/// ```
+/// use genauth::session::CookieSettings;
+///
+/// assert_eq!(CookieSettings::default().session_cookie_name(), "__Host-genauth_session");
+/// assert_eq!(CookieSettings::default().secure(false).session_cookie_name(), "genauth_session");
+/// assert_eq!(CookieSettings::default().domain("example.com").session_cookie_name(), "genauth_session");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
 pub struct CookieSettings {
@@ -594,18 +611,20 @@ pub struct CookieSettings {
     path: String,
     domain: Option<String>,
     secure: bool,
+    host_prefix: bool,
     session_ttl: Duration,
     login_ttl: Duration,
 }
 
 impl Default for CookieSettings {
-    /// Prefix `genauth`, path `/`, `Secure`, 24-hour sessions, 10-minute logins.
+    /// Prefix `genauth`, path `/`, `Secure` (so `__Host-` names), 24-hour sessions, 10-minute logins.
     fn default() -> Self {
         Self {
             prefix: "genauth".into(),
             path: "/".into(),
             domain: None,
             secure: true,
+            host_prefix: true,
             session_ttl: DEFAULT_SESSION_TTL,
             login_ttl: login::LOGIN_TIMEOUT,
         }
@@ -646,6 +665,14 @@ impl CookieSettings {
         self
     }
 
+    /// Whether to name the cookies `__Host-…` when they qualify (`Secure`, no `Domain`, `Path=/`;
+    /// default `true`). Turning it off keeps the plain names, e.g. to keep the sessions of an
+    /// earlier version signed in; the cookies are less protected from sibling subdomains.
+    pub fn host_prefix(mut self, enabled: bool) -> Self {
+        self.host_prefix = enabled;
+        self
+    }
+
     /// How long a session lasts after it was last written (`Max-Age` and the sealed expiry; default
     /// 24 hours).
     pub fn session_ttl(mut self, ttl: Duration) -> Self {
@@ -653,7 +680,8 @@ impl CookieSettings {
         self
     }
 
-    /// How long a login may take from redirect to callback (default 10 minutes).
+    /// How long a login may take from redirect to callback (default 10 minutes): the login cookie's
+    /// lifetime, and the longest time the callback accepts.
     pub fn login_ttl(mut self, ttl: Duration) -> Self {
         self.login_ttl = ttl;
         self
@@ -674,14 +702,30 @@ impl CookieSettings {
         self.login_ttl
     }
 
-    /// The session cookie's name: `{prefix}_session`.
-    pub fn session_cookie_name(&self) -> String {
-        format!("{}_session", self.prefix)
+    /// Whether the cookie names carry `__Host-`: enabled, `Secure`, no `Domain`, `Path=/`.
+    pub fn uses_host_prefix(&self) -> bool {
+        self.host_prefix && self.secure && self.domain.is_none() && self.path == "/"
     }
 
-    /// The login-transaction cookie's name: `{prefix}_login`.
+    /// The session cookie's name: `__Host-{prefix}_session` ([`uses_host_prefix`](Self::uses_host_prefix)),
+    /// else `{prefix}_session`.
+    pub fn session_cookie_name(&self) -> String {
+        self.cookie_name("session")
+    }
+
+    /// The login-transaction cookie's name: `__Host-{prefix}_login`
+    /// ([`uses_host_prefix`](Self::uses_host_prefix)), else `{prefix}_login`.
     pub fn login_cookie_name(&self) -> String {
-        format!("{}_login", self.prefix)
+        self.cookie_name("login")
+    }
+
+    fn cookie_name(&self, kind: &str) -> String {
+        let host = if self.uses_host_prefix() {
+            "__Host-"
+        } else {
+            ""
+        };
+        format!("{host}{}_{kind}", self.prefix)
     }
 
     /// A cookie with these attributes and `Max-Age` = `max_age`. Its `to_string()` is the
@@ -724,13 +768,33 @@ fn is_loopback(url: &Url) -> bool {
 
 /// Where to send the browser and which cookies to set: the result of
 /// [`SessionManager::begin_login`], [`complete_login`](SessionManager::complete_login) and
-/// [`logout`](SessionManager::logout).
-#[derive(Debug)]
+/// [`logout`](SessionManager::logout). `Debug` shows the cookies' names, not their values (a sealed
+/// session is a credential).
 pub struct Redirect {
     /// The `Location` of the 302 response.
     pub location: String,
     /// Cookies to set (`Set-Cookie`), removals included.
     pub set_cookies: Vec<Cookie<'static>>,
+}
+
+impl fmt::Debug for Redirect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Redirect")
+            .field("location", &self.location)
+            .field("set_cookies", &CookieNames(&self.set_cookies))
+            .finish()
+    }
+}
+
+/// `Debug` of cookies to set: their names only.
+struct CookieNames<'a>(&'a [Cookie<'static>]);
+
+impl fmt::Debug for CookieNames<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(Cookie::name))
+            .finish()
+    }
 }
 
 /// A framework-neutral HTTP response: what the core decided to answer (a redirect, an error page,
@@ -1464,9 +1528,22 @@ macro_rules! __web_auth {
                 }
             }
 
-            /// `GET`/`POST /logout`: session cookies removed, redirect to the provider's logout.
-            async fn logout(&self, cookies: &$crate::session::RequestCookies) -> $response {
-                $reply(self.manager.logout(cookies).await.into())
+            /// `GET`/`POST /logout`: session cookies removed, redirect to the provider's logout;
+            /// a request from another site is refused
+            /// ([`SessionManager::logout_refusal`](genauth::session::SessionManager::logout_refusal)).
+            /// `header` looks a request header up by lowercase name; `loaded` is what the session
+            /// middleware put in the request's extensions, if it ran.
+            async fn logout<'h>(
+                &self,
+                method: &str,
+                header: impl Fn(&str) -> Option<&'h str>,
+                cookies: &$crate::session::RequestCookies,
+                loaded: Option<&$crate::session::SessionContext>,
+            ) -> $response {
+                if let Some(refusal) = self.manager.logout_refusal(method, header) {
+                    return $reply(refusal);
+                }
+                $reply(self.manager.logout(cookies, loaded).await.into())
             }
 
             /// The hook's page, else the core's
@@ -1488,8 +1565,9 @@ macro_rules! __web_auth {
     };
 }
 
-/// The session of a request, as loaded by [`SessionManager::load`].
-#[derive(Debug, Default)]
+/// The session of a request, as loaded by [`SessionManager::load`]. `Debug` shows the cookies'
+/// names, not their values.
+#[derive(Default)]
 pub struct LoadedSession {
     /// The session, if the request has a valid one.
     pub session: Option<Session>,
@@ -1498,13 +1576,32 @@ pub struct LoadedSession {
     pub set_cookies: Vec<Cookie<'static>>,
 }
 
-/// A failed callback: the error, and the cookies to set anyway (the login cookie is always removed).
-#[derive(Debug)]
+impl fmt::Debug for LoadedSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedSession")
+            .field("session", &self.session)
+            .field("set_cookies", &CookieNames(&self.set_cookies))
+            .finish()
+    }
+}
+
+/// A failed callback: the error, and the cookies to set anyway (the login cookie is removed, unless
+/// the callback did not belong to the login in progress). `Debug` shows the cookies' names, not
+/// their values.
 pub struct CallbackFailure {
     /// What went wrong; [`LoginError::status_code`] is the response status.
     pub error: LoginError,
     /// Cookies to set.
     pub set_cookies: Vec<Cookie<'static>>,
+}
+
+impl fmt::Debug for CallbackFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackFailure")
+            .field("error", &self.error)
+            .field("set_cookies", &CookieNames(&self.set_cookies))
+            .finish()
+    }
 }
 
 /// How long the result of a refresh is reused for other requests carrying the same (old) session
@@ -1515,12 +1612,22 @@ const REFRESH_REUSE: Duration = Duration::from_secs(60);
 /// Refreshes remembered at once (per process).
 const REFRESH_CACHE_CAPACITY: usize = 1024;
 
-/// A refresh outcome shared with concurrent requests: the new session, or `None` when the provider
-/// rejected the refresh token.
+/// Default time a session goes on with its old tokens after the provider failed to refresh them.
+pub const DEFAULT_REFRESH_RETRY_DELAY: Duration = Duration::from_secs(30);
+
+/// A refresh outcome shared with concurrent requests of the same session.
 #[derive(Clone)]
 struct RefreshOutcome {
     at: Instant,
-    session: Option<Session>,
+    result: Refreshed,
+}
+
+#[derive(Clone)]
+enum Refreshed {
+    /// The new session, or `None` when the provider rejected the refresh token.
+    Done(Option<Arc<Session>>),
+    /// The provider failed (5xx, unreachable): no new attempt until the retry delay has passed.
+    Unavailable,
 }
 
 /// Everything a web adapter needs for browser sign-in, in framework-neutral terms: give it the
@@ -1528,7 +1635,9 @@ struct RefreshOutcome {
 ///
 /// Build one per application and share it (`Arc`): it holds the [`Client`], the [`SessionCodec`] and
 /// the [`CookieSettings`]. Concurrent requests of one session that all need a refresh share a single
-/// call to the token endpoint.
+/// call to the token endpoint; when that call fails because the provider is unavailable, the
+/// session goes on with its old tokens for [`refresh_retry_delay`](Self::refresh_retry_delay)
+/// before the next attempt.
 #[derive(Clone)]
 #[must_use]
 pub struct SessionManager {
@@ -1536,7 +1645,9 @@ pub struct SessionManager {
     codec: SessionCodec,
     cookies: CookieSettings,
     refresh_skew: Duration,
+    refresh_retry_delay: Duration,
     revoke_on_logout: bool,
+    cas_service_binding: bool,
     authorize_params: AuthorizeParams,
     post_logout_redirect_uri: Option<String>,
     /// Keyed by the SHA-256 of the refresh token used.
@@ -1549,7 +1660,9 @@ impl fmt::Debug for SessionManager {
             .field("client", &self.client)
             .field("cookies", &self.cookies)
             .field("refresh_skew", &self.refresh_skew)
+            .field("refresh_retry_delay", &self.refresh_retry_delay)
             .field("revoke_on_logout", &self.revoke_on_logout)
+            .field("cas_service_binding", &self.cas_service_binding)
             .field("post_logout_redirect_uri", &self.post_logout_redirect_uri)
             .finish_non_exhaustive()
     }
@@ -1557,7 +1670,8 @@ impl fmt::Debug for SessionManager {
 
 impl SessionManager {
     /// A manager with cookie settings derived from the client's redirect URI
-    /// ([`CookieSettings::for_redirect_uri`]), refresh 60 s before expiry, no revocation on logout.
+    /// ([`CookieSettings::for_redirect_uri`]), refresh 60 s before expiry (retried 30 s after a
+    /// provider failure), no revocation on logout, CAS service binding on.
     pub fn new(client: Client, codec: SessionCodec) -> Self {
         let cookies = CookieSettings::for_redirect_uri(client.config().redirect_uri());
         Self {
@@ -1565,7 +1679,9 @@ impl SessionManager {
             codec,
             cookies,
             refresh_skew: DEFAULT_REFRESH_SKEW,
+            refresh_retry_delay: DEFAULT_REFRESH_RETRY_DELAY,
             revoke_on_logout: false,
+            cas_service_binding: true,
             authorize_params: AuthorizeParams::default(),
             post_logout_redirect_uri: None,
             refreshes: Arc::new(quick_cache::sync::Cache::new(REFRESH_CACHE_CAPACITY)),
@@ -1584,15 +1700,48 @@ impl SessionManager {
         self
     }
 
+    /// After the provider failed to refresh a session's tokens (5xx, unreachable), how long that
+    /// session's requests go on with the old tokens before the next attempt (default 30 s): during
+    /// an outage each session calls the token endpoint once per delay, not once per request.
+    pub fn refresh_retry_delay(mut self, delay: Duration) -> Self {
+        self.refresh_retry_delay = delay;
+        self
+    }
+
     /// Revoke the refresh token (else the access token) at logout (RFC 7009); default `false`.
     pub fn revoke_on_logout(mut self, revoke: bool) -> Self {
         self.revoke_on_logout = revoke;
         self
     }
 
-    /// Options of every authorization request (scope, prompt, extra parameters, …). `state`,
-    /// `nonce` and PKCE are generated per login whatever is set here.
+    /// CAS: make the service URL unique to each login (default `true`): the callback URL plus
+    /// `genauth_login=<random>` ([`login::bind_cas_service`]), so that a ticket issued for another
+    /// login's service, such as an attacker's, does not sign this browser in (login CSRF). The
+    /// callback checks the value and validates the ticket for exactly that service URL.
+    ///
+    /// Turn it off only for a CAS server that compares the service URL exactly with the one
+    /// registered for the application (rather than by prefix or pattern) and so refuses the added
+    /// parameter; the CAS service is then the bare callback URL, without that protection.
+    pub fn cas_service_binding(mut self, enabled: bool) -> Self {
+        self.cas_service_binding = enabled;
+        self
+    }
+
+    /// Options of every authorization request (scope, prompt, extra parameters, a per-app
+    /// `redirect_uri`, …). Whatever is set here, each login gets a fresh `state` and `nonce` from
+    /// the OS CSPRNG and a PKCE `S256` challenge: `state`, `nonce`, `pkce` and `pkce_method` are
+    /// ignored (a fixed `state` or `nonce` would let one login's callback be replayed into
+    /// another, and PKCE protects the code in transit).
     pub fn authorize_params(mut self, params: AuthorizeParams) -> Self {
+        if params.state.is_some()
+            || params.nonce.is_some()
+            || !params.pkce
+            || params.pkce_method != PkceMethod::S256
+        {
+            tracing::warn!(
+                "SessionManager ignores the configured state, nonce and PKCE options: every login gets fresh values and S256"
+            );
+        }
         self.authorize_params = params;
         self
     }
@@ -1691,31 +1840,50 @@ impl SessionManager {
 
     /// Refreshes `session`, sharing the outcome with concurrent requests of the same session:
     /// `Ok(Some)` refreshed, `Ok(None)` rejected by the provider (signed out), `Err(session)` unchanged
-    /// because the provider is unavailable.
+    /// because the provider is unavailable. An unavailable provider is remembered too, for the retry
+    /// delay: the requests waiting for this refresh, and those coming during that delay, go on with
+    /// the old session instead of calling the token endpoint one after the other.
     async fn refresh_once(&self, mut session: Session) -> Result<Option<Session>, Session> {
         let Some(refresh_token) = session.refresh_token() else {
             return Err(session);
         };
         let key = crate::types::sha256(refresh_token.secret().as_bytes());
         let guard = match self.refreshes.get_value_or_guard_async(&key).await {
-            Ok(shared) if shared.at.elapsed() < REFRESH_REUSE => return Ok(shared.session),
-            Ok(_) => None,
+            Ok(shared) => match shared.result {
+                Refreshed::Done(refreshed) if shared.at.elapsed() < REFRESH_REUSE => {
+                    return Ok(refreshed.map(Arc::unwrap_or_clone));
+                }
+                Refreshed::Unavailable if shared.at.elapsed() < self.refresh_retry_delay => {
+                    return Err(session);
+                }
+                _ => None,
+            },
             Err(guard) => Some(guard),
         };
-        let session = match refresh(&self.client, &mut session).await {
-            Ok(()) => Some(session),
+        let (result, outcome) = match refresh(&self.client, &mut session).await {
+            Ok(()) => {
+                let session = Arc::new(session);
+                (
+                    Ok(Some(Session::clone(&session))),
+                    Refreshed::Done(Some(session)),
+                )
+            }
             Err(e) if e.status_code() >= 500 => {
-                tracing::warn!(error = %e, "session refresh failed, provider unavailable; retrying later");
-                return Err(session);
+                tracing::warn!(
+                    error = %e,
+                    retry_in_secs = self.refresh_retry_delay.as_secs(),
+                    "session refresh failed, provider unavailable; going on with the old tokens"
+                );
+                (Err(session), Refreshed::Unavailable)
             }
             Err(e) => {
                 tracing::info!(error = %e, "session refresh rejected; signing the user out");
-                None
+                (Ok(None), Refreshed::Done(None))
             }
         };
         let outcome = RefreshOutcome {
             at: Instant::now(),
-            session: session.clone(),
+            result: outcome,
         };
         match guard {
             Some(guard) => {
@@ -1723,7 +1891,7 @@ impl SessionManager {
             }
             None => self.refreshes.insert(key, outcome),
         }
-        Ok(session)
+        result
     }
 
     /// The cookies that store `session`, plus removals of chunks the request carries that the new
@@ -1768,13 +1936,17 @@ impl SessionManager {
 
     /// Starts a login: the provider's authorization URL, and the sealed login cookie holding
     /// `state`, `nonce`, PKCE verifier and the return-to path (`return_to` is checked with
-    /// [`login::safe_return_to`]; `/` when absent or unsafe).
+    /// [`login::safe_return_to`]; `/` when absent or unsafe). `state` and `nonce` are always fresh
+    /// and PKCE always `S256`, whatever [`authorize_params`](Self::authorize_params) says. For CAS
+    /// the service is the callback URL bound to this login
+    /// ([`cas_service_binding`](Self::cas_service_binding)).
     ///
     /// # Errors
     /// [`LoginError::Client`] when the authorization URL cannot be built (configuration), or the
     /// pending login cannot be sealed.
     pub fn begin_login(&self, return_to: Option<&str>) -> Result<Redirect, LoginError> {
-        let (request, pending) = login::start(&self.client, return_to, &self.authorize_params)?;
+        let params = self.login_params()?;
+        let (request, pending) = login::start(&self.client, return_to, &params)?;
         let name = self.cookies.login_cookie_name();
         let sealed = self
             .codec
@@ -1784,6 +1956,24 @@ impl SessionManager {
             location: request.url.into(),
             set_cookies: vec![self.cookies.cookie(name, sealed, self.cookies.login_ttl)],
         })
+    }
+
+    /// The authorization options of one login: the configured ones with fresh `state` and `nonce`
+    /// (left to [`Client::authorization_request`] to generate), PKCE `S256`, and for CAS the bound
+    /// service URL.
+    fn login_params(&self) -> Result<AuthorizeParams, LoginError> {
+        let mut params = AuthorizeParams {
+            state: None,
+            nonce: None,
+            pkce: true,
+            pkce_method: PkceMethod::S256,
+            ..self.authorize_params.clone()
+        };
+        if self.cas_service_binding && self.client.config().protocol() == Protocol::Cas {
+            let service = self.client.redirect_uri(params.redirect_uri.as_deref())?;
+            params.redirect_uri = Some(login::bind_cas_service(&service)?.into());
+        }
+        Ok(params)
     }
 
     /// The login route: [`begin_login`](Self::begin_login) with the `return_to` parameter of the
@@ -1819,8 +2009,10 @@ impl SessionManager {
         }
     }
 
-    /// Completes a login at the callback: opens the login cookie, runs [`login::finish`], stores the
-    /// session, and redirects to the return-to path. The login cookie is removed either way.
+    /// Completes a login at the callback: opens the login cookie, runs [`login::finish`] (with the
+    /// configured login TTL), stores the session, and redirects to the return-to path. The login
+    /// cookie is removed, unless the callback does not belong to the login in progress (`state` or
+    /// CAS service mismatch): a forged callback does not cancel it.
     ///
     /// # Errors
     /// [`CallbackFailure`] with the [`LoginError`] (its status is 4xx for anything the browser or
@@ -1843,7 +2035,8 @@ impl SessionManager {
             }),
             Some(pending) => {
                 let return_to = pending.return_to.clone();
-                match login::finish(&self.client, pending, params).await {
+                let ttl = self.cookies.login_ttl;
+                match login::finish(&self.client, pending, params, ttl).await {
                     Ok(session) => self
                         .store(&session, cookies)
                         .map(|stored| (return_to, stored))
@@ -1862,17 +2055,71 @@ impl SessionManager {
             }
             Err(error) => {
                 tracing::info!(error = %error, status = error.status_code(), "login callback failed");
+                if error.is_foreign_callback() {
+                    set_cookies.clear();
+                }
                 Err(CallbackFailure { error, set_cookies })
             }
         }
+    }
+
+    /// Whether a request to the logout route must be refused because another site sent it, and
+    /// the answer then (403, a short text page; nothing else happens: the session stays).
+    /// `header` looks a request header up by lowercase name.
+    ///
+    /// `GET /logout` from this site's own links and typed URLs keeps working; refused are requests
+    /// the browser marks `Sec-Fetch-Site: cross-site` (any method: with `SameSite=Lax` the session
+    /// cookie goes along on another site's top-level link), and unsafe methods (`POST`, …) whose
+    /// `Origin` is not this application's, the origin of its redirect URI (for browsers without
+    /// Fetch Metadata). See [`is_cross_site_logout`].
+    pub fn logout_refusal<'a>(
+        &self,
+        method: &str,
+        header: impl Fn(&str) -> Option<&'a str>,
+    ) -> Option<Reply> {
+        let own_origin = self
+            .client
+            .redirect_uri(self.authorize_params.redirect_uri.as_deref())
+            .ok()
+            .map(|uri| uri.origin())
+            .filter(url::Origin::is_tuple)
+            .map(|origin| origin.ascii_serialization());
+        if !is_cross_site_logout(
+            method,
+            header("sec-fetch-site"),
+            header("origin"),
+            own_origin.as_deref(),
+        ) {
+            return None;
+        }
+        tracing::warn!(method, "cross-site logout request refused");
+        Some(Reply::text(
+            403,
+            "Sign-out refused: the request came from another site.\n\n\
+             To sign out, use this site's own sign-out link.\n",
+        ))
     }
 
     /// Signs out: removes the session cookies, revokes the refresh token when configured (failures
     /// are logged, not fatal), and redirects to the provider's logout URL ([`Client::logout_url`],
     /// with `id_token_hint` and the post-logout redirect), or to the post-logout redirect (else `/`)
     /// when the provider has none.
-    pub async fn logout(&self, cookies: &RequestCookies) -> Redirect {
-        let session = self.open(cookies);
+    ///
+    /// `loaded` is what the session middleware found for this request, when it ran: its session,
+    /// refreshed on the way in if that was due, is the one ended (its refresh token revoked, its ID
+    /// token the hint), not the one the request's cookies held before that refresh. Without it
+    /// (`None`: no middleware on the route) the session is opened from `cookies`.
+    ///
+    /// Check [`logout_refusal`](Self::logout_refusal) first.
+    pub async fn logout(
+        &self,
+        cookies: &RequestCookies,
+        loaded: Option<&SessionContext>,
+    ) -> Redirect {
+        let session = match loaded {
+            Some(context) => context.session.as_deref().cloned(),
+            None => self.open(cookies),
+        };
         if self.revoke_on_logout {
             if let Some(tokens) = session.as_ref().and_then(|s| s.tokens.as_ref()) {
                 let (token, hint) = match &tokens.refresh_token {
@@ -1908,6 +2155,40 @@ impl SessionManager {
             location,
             set_cookies: self.clear(cookies),
         }
+    }
+}
+
+/// Whether a logout request comes from another site (logout CSRF), from its method and headers:
+/// `Sec-Fetch-Site: cross-site` (any method), or an unsafe method (not `GET`/`HEAD`) with an `Origin`
+/// other than `own_origin` (`scheme://host[:port]`, compared ASCII case-insensitively; `null`
+/// included). `same-origin`, `same-site` and `none` (typed URL, bookmark) pass, as do requests
+/// without these headers (older browsers, scripts).
+///
+/// ```
+/// use genauth::session::is_cross_site_logout;
+///
+/// let own = Some("https://app.example.com");
+/// assert!(!is_cross_site_logout("GET", Some("same-origin"), None, own));
+/// assert!(!is_cross_site_logout("GET", None, None, own));
+/// assert!(is_cross_site_logout("GET", Some("cross-site"), None, own));
+/// assert!(is_cross_site_logout("POST", None, Some("https://evil.example"), own));
+/// assert!(!is_cross_site_logout("POST", None, Some("https://app.example.com"), own));
+/// ```
+pub fn is_cross_site_logout(
+    method: &str,
+    sec_fetch_site: Option<&str>,
+    origin: Option<&str>,
+    own_origin: Option<&str>,
+) -> bool {
+    if sec_fetch_site.is_some_and(|site| site.trim().eq_ignore_ascii_case("cross-site")) {
+        return true;
+    }
+    if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {
+        return false;
+    }
+    match (origin, own_origin) {
+        (Some(origin), Some(own)) => !origin.trim().eq_ignore_ascii_case(own),
+        _ => false,
     }
 }
 
@@ -2267,12 +2548,325 @@ mod tests {
         assert_eq!(failure.error.status_code(), 400);
         assert_eq!(failure.set_cookies[0].name(), "genauth_login");
         let login = manager.begin_login(None).unwrap();
-        let denied = CallbackParams::error("access_denied", None);
+        let state = pending_of(&manager, &login).state.unwrap();
+        let denied = CallbackParams::error("access_denied", Some("Attacker text".into()));
+        let request = as_request(&login.set_cookies);
+        // Without the login's state the error is not acted on, nor shown, and the login goes on.
+        for forged in [denied.clone(), denied.clone().with_state("forged")] {
+            let failure = manager.complete_login(&request, &forged).await.unwrap_err();
+            assert!(matches!(failure.error, LoginError::StateMismatch));
+            assert!(!failure.error.page("/login").body.contains("Attacker"));
+            assert!(failure.set_cookies.is_empty(), "login cookie kept");
+        }
         let failure = manager
-            .complete_login(&as_request(&login.set_cookies), &denied)
+            .complete_login(&request, &denied.with_state(state.secret()))
             .await
             .unwrap_err();
         assert_eq!(failure.error.status_code(), 403);
+        assert!(failure.error.page("/login").body.contains("Attacker text"));
+        assert_eq!(failure.set_cookies[0].name(), "genauth_login");
+        assert_eq!(
+            failure.set_cookies[0].max_age(),
+            Some(cookie::time::Duration::ZERO)
+        );
+    }
+
+    fn pending_of(manager: &SessionManager, redirect: &Redirect) -> PendingLogin {
+        let name = manager.settings().login_cookie_name();
+        let cookie = redirect
+            .set_cookies
+            .iter()
+            .find(|c| c.name() == name)
+            .unwrap();
+        manager.codec().open_pending(&name, cookie.value()).unwrap()
+    }
+
+    fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+        Url::parse(location)
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect()
+    }
+
+    #[test]
+    fn begin_login_ignores_pinned_state_nonce_and_disabled_pkce() {
+        let params = AuthorizeParams {
+            state: Some(crate::CsrfState::new("pinned-state")),
+            nonce: Some(crate::Nonce::new("pinned-nonce")),
+            pkce: false,
+            pkce_method: PkceMethod::Plain,
+            scope: Some("openid email".into()),
+            ..AuthorizeParams::default()
+        };
+        let manager = manager().authorize_params(params);
+        let first = manager.begin_login(None).unwrap();
+        let second = manager.begin_login(None).unwrap();
+        let (q1, q2) = (query_of(&first.location), query_of(&second.location));
+        assert_eq!(q1["scope"], "openid email", "other options are kept");
+        assert_eq!(q1["code_challenge_method"], "S256");
+        assert!(!q1["code_challenge"].is_empty());
+        for name in ["state", "nonce"] {
+            assert!(!q1[name].starts_with("pinned"), "{name}: {}", q1[name]);
+            assert_eq!(q1[name].len(), 43, "{name}: 256 random bits");
+            assert_ne!(q1[name], q2[name], "{name} is fresh per login");
+        }
+        let pending = pending_of(&manager, &first);
+        assert_eq!(pending.state.unwrap().secret(), q1["state"]);
+        assert_eq!(pending.nonce.unwrap().secret(), q1["nonce"]);
+        let verifier = pending.code_verifier.unwrap();
+        assert_eq!(q1["code_challenge"], verifier.challenge(PkceMethod::S256));
+    }
+
+    fn cas_manager() -> SessionManager {
+        let config = crate::ClientConfig::builder("app")
+            .client_secret("secret")
+            .app_host("https://example.genauth.ai")
+            .redirect_uri("https://app.example.com/callback?tenant=t1")
+            .protocol(Protocol::Cas)
+            .build()
+            .unwrap();
+        SessionManager::new(Client::new(config).unwrap(), codec())
+    }
+
+    #[test]
+    fn cas_service_is_bound_to_each_login_unless_turned_off() {
+        let manager = cas_manager();
+        let login = manager.begin_login(None).unwrap();
+        let service = query_of(&login.location)["service"].clone();
+        let prefix = "https://app.example.com/callback?tenant=t1&genauth_login=";
+        assert!(service.starts_with(prefix), "{service}");
+        assert_eq!(service.len(), prefix.len() + 43);
+        let pending = pending_of(&manager, &login);
+        assert_eq!(pending.redirect_uri.as_ref().unwrap().as_str(), service);
+        let other = query_of(&manager.begin_login(None).unwrap().location)["service"].clone();
+        assert_ne!(service, other);
+
+        let unbound = cas_manager().cas_service_binding(false);
+        let login = unbound.begin_login(None).unwrap();
+        assert_eq!(
+            query_of(&login.location)["service"],
+            "https://app.example.com/callback?tenant=t1"
+        );
+    }
+
+    #[tokio::test]
+    async fn cas_callback_without_the_logins_binding_is_refused_before_validation() {
+        // The CAS server (example.genauth.ai) is never called: the binding is checked first.
+        let manager = cas_manager();
+        let login = manager.begin_login(None).unwrap();
+        let request = as_request(&login.set_cookies);
+        let other = query_of(&manager.begin_login(None).unwrap().location)["service"].clone();
+        let other_binding = query_of(&other)["genauth_login"].clone();
+        for params in [
+            CallbackParams::ticket("ST-attacker"),
+            CallbackParams::ticket("ST-attacker").with_cas_login(other_binding),
+        ] {
+            let failure = manager.complete_login(&request, &params).await.unwrap_err();
+            assert!(matches!(failure.error, LoginError::CasServiceMismatch));
+            assert_eq!(failure.error.status_code(), 400);
+            assert!(failure.set_cookies.is_empty(), "login cookie kept");
+        }
+    }
+
+    #[tokio::test]
+    async fn callback_checks_the_configured_login_ttl() {
+        let manager = manager().cookie_settings(
+            CookieSettings::default()
+                .secure(false)
+                .login_ttl(Duration::from_secs(60)),
+        );
+        let login = manager.begin_login(None).unwrap();
+        let mut pending = pending_of(&manager, &login);
+        let state = pending.state.clone().unwrap();
+        // Two minutes old: within the 10-minute default, past the configured minute.
+        pending.created_at = SystemTime::now() - Duration::from_secs(120);
+        let sealed = manager
+            .codec()
+            .seal_pending(&pending, "genauth_login", Duration::from_secs(600))
+            .unwrap();
+        let request = RequestCookies::from_headers([format!("genauth_login={sealed}").as_bytes()]);
+        let failure = manager
+            .complete_login(&request, &CallbackParams::code("c", state.secret()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(failure.error, LoginError::Expired),
+            "{:?}",
+            failure.error
+        );
+    }
+
+    #[test]
+    fn host_prefixed_names_when_secure_host_only_and_root_path() {
+        let secure = CookieSettings::default();
+        assert!(secure.uses_host_prefix());
+        assert_eq!(secure.session_cookie_name(), "__Host-genauth_session");
+        assert_eq!(secure.login_cookie_name(), "__Host-genauth_login");
+        let set = secure
+            .cookie(
+                secure.session_cookie_name(),
+                "v".into(),
+                Duration::from_secs(1),
+            )
+            .to_string();
+        assert!(
+            set.starts_with("__Host-genauth_session=v")
+                && set.contains("Secure")
+                && set.contains("Path=/")
+                && !set.contains("Domain"),
+            "{set}"
+        );
+        assert_eq!(
+            CookieSettings::for_redirect_uri(Some(&Url::parse("https://app.example/cb").unwrap()))
+                .login_cookie_name(),
+            "__Host-genauth_login"
+        );
+        assert_eq!(
+            secure.clone().prefix("app").session_cookie_name(),
+            "__Host-app_session"
+        );
+        for plain in [
+            CookieSettings::for_redirect_uri(Some(
+                &Url::parse("http://127.0.0.1:3000/callback").unwrap(),
+            )),
+            secure.clone().secure(false),
+            secure.clone().domain("example.com"),
+            secure.clone().path("/app"),
+            secure.clone().host_prefix(false),
+        ] {
+            assert!(!plain.uses_host_prefix(), "{plain:?}");
+            assert_eq!(plain.session_cookie_name(), "genauth_session");
+            assert_eq!(plain.login_cookie_name(), "genauth_login");
+        }
+        // The session manager reads and writes the prefixed name.
+        let https = crate::ClientConfig::builder("app")
+            .client_secret("secret")
+            .app_host("https://example.genauth.ai")
+            .redirect_uri("https://app.example.com/callback")
+            .build()
+            .unwrap();
+        let m = SessionManager::new(Client::new(https).unwrap(), codec());
+        let stored = m
+            .store(&Session::new(user()), &RequestCookies::default())
+            .unwrap();
+        assert_eq!(stored[0].name(), "__Host-genauth_session");
+        assert_eq!(m.open(&as_request(&stored)).unwrap().user.sub, "u-1");
+        assert_eq!(
+            m.begin_login(None).unwrap().set_cookies[0].name(),
+            "__Host-genauth_login"
+        );
+        assert!(m.writes_session([b"__Host-genauth_session=; Max-Age=0".as_slice()]));
+    }
+
+    #[test]
+    fn debug_shows_cookie_names_not_values() {
+        let cookies = vec![
+            Cookie::new("genauth_session", "sealed-session-value"),
+            Cookie::new("genauth_login", "sealed-login-value"),
+        ];
+        let redirect = Redirect {
+            location: "/next".into(),
+            set_cookies: cookies.clone(),
+        };
+        let loaded = LoadedSession {
+            session: None,
+            set_cookies: cookies.clone(),
+        };
+        let failure = CallbackFailure {
+            error: LoginError::NoPendingLogin,
+            set_cookies: cookies,
+        };
+        for debug in [
+            format!("{redirect:?}"),
+            format!("{loaded:?}"),
+            format!("{failure:?}"),
+        ] {
+            assert!(!debug.contains("sealed"), "{debug}");
+            assert!(
+                debug.contains(r#"["genauth_session", "genauth_login"]"#),
+                "{debug}"
+            );
+        }
+        assert!(format!("{redirect:?}").contains("/next"));
+    }
+
+    #[test]
+    fn cross_site_logouts_are_refused() {
+        let own = Some("http://127.0.0.1:3000");
+        for (method, site, origin) in [
+            ("GET", Some("cross-site"), None),
+            ("GET", Some(" Cross-Site "), None),
+            ("POST", Some("cross-site"), Some("http://127.0.0.1:3000")),
+            ("POST", None, Some("https://evil.example")),
+            ("POST", Some("same-site"), Some("http://sub.127.0.0.1:3000")),
+            ("POST", None, Some("null")),
+            ("POST", None, Some("http://127.0.0.1:3001")),
+        ] {
+            assert!(
+                is_cross_site_logout(method, site, origin, own),
+                "{method} {site:?} {origin:?}"
+            );
+        }
+        for (method, site, origin) in [
+            ("GET", None, None),
+            ("GET", Some("same-origin"), None),
+            ("GET", Some("same-site"), None),
+            ("GET", Some("none"), None),
+            ("GET", None, Some("https://evil.example")),
+            ("POST", None, None),
+            ("POST", Some("same-origin"), Some("HTTP://127.0.0.1:3000")),
+        ] {
+            assert!(
+                !is_cross_site_logout(method, site, origin, own),
+                "{method} {site:?} {origin:?}"
+            );
+        }
+        let m = manager();
+        let refusal = m
+            .logout_refusal("POST", |name| {
+                (name == "origin").then_some("https://evil.example")
+            })
+            .unwrap();
+        assert_eq!(refusal.status, 403);
+        assert!(
+            refusal
+                .headers
+                .iter()
+                .all(|(name, _)| *name != "set-cookie")
+        );
+        assert!(
+            m.logout_refusal("POST", |name| {
+                (name == "origin").then_some("http://127.0.0.1:3000")
+            })
+            .is_none()
+        );
+        assert!(m.logout_refusal("GET", |_| None).is_none());
+    }
+
+    #[tokio::test]
+    async fn logout_ends_the_session_the_middleware_loaded() {
+        let m = manager();
+        let stored = m
+            .store(
+                &Session::with_tokens(user(), login_state(0)),
+                &RequestCookies::default(),
+            )
+            .unwrap();
+        let request = as_request(&stored);
+        let mut refreshed = login_state(0);
+        refreshed.id_token = Some(IdToken::new("refreshed-id-token"));
+        let loaded = SessionContext::from(Some(Session::with_tokens(user(), refreshed)));
+        let hint = |redirect: &Redirect| query_of(&redirect.location).get("id_token_hint").cloned();
+        let out = m.logout(&request, Some(&loaded)).await;
+        assert_eq!(hint(&out).as_deref(), Some("refreshed-id-token"));
+        assert_eq!(out.set_cookies[0].name(), "genauth_session");
+        // Without the middleware: the cookie's session.
+        let out = m.logout(&request, None).await;
+        assert_eq!(hint(&out).as_deref(), Some("id-secret"));
+        // The middleware found no session (e.g. the refresh was rejected): none to end.
+        let out = m.logout(&request, Some(&SessionContext::default())).await;
+        assert_eq!(hint(&out), None);
     }
 
     #[test]
