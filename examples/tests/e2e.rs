@@ -422,17 +422,6 @@ async fn web_cas(bin: &str) {
     let cas = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/cas/serviceValidate"))
-        .and(query_param("ticket", "ST-good"))
-        .and(query_param("service", format!("{base}/callback").as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_string(
-            r#"<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess>
-               <cas:user>casuser</cas:user><cas:attributes><cas:email>cas@example.com</cas:email>
-               </cas:attributes></cas:authenticationSuccess></cas:serviceResponse>"#,
-        ))
-        .mount(&cas)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/cas/serviceValidate"))
         .respond_with(ResponseTemplate::new(200).set_body_string(
             r#"<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas">
                <cas:authenticationFailure code="INVALID_TICKET">unknown</cas:authenticationFailure></cas:serviceResponse>"#,
@@ -466,17 +455,45 @@ async fn web_cas(bin: &str) {
         .filter(|(k, _)| k == "service")
         .collect();
     assert_eq!(service.len(), 1);
-    assert_eq!(service[0].1, callback);
+    // The service is the callback bound to this login: `{callback}?genauth_login=<43 base64url chars>`.
+    let prefix = format!("{callback}?genauth_login=");
+    let service = service[0].1.to_string();
+    assert!(
+        service.starts_with(&prefix) && service.len() == prefix.len() + 43,
+        "{service}"
+    );
 
     // A bad ticket is refused (4xx), a good one signs the user in and returns to /profile.
-    let bad = browser.get(&format!("{callback}?ticket=ST-bad")).await;
+    let bad = browser.get(&format!("{service}&ticket=ST-bad")).await;
     assert!(bad.status.is_client_error(), "{}", bad.status);
+    // A ticket without this login's binding is refused before any validation.
+    let unbound = browser.get(&format!("{callback}?ticket=ST-good")).await;
+    assert_eq!(unbound.status, 400);
     let browser = Browser::new(&cas.uri());
-    browser
+    let login = browser
         .get(&format!("{base}/login?return_to=/profile"))
         .await;
+    let location = url::Url::parse(login.header("location").expect("location")).unwrap();
+    let (_, service) = location
+        .query_pairs()
+        .find(|(k, _)| k == "service")
+        .expect("service");
+    // The CAS server issued ST-good for exactly this service URL.
+    Mock::given(method("GET"))
+        .and(path("/cas/serviceValidate"))
+        .and(query_param("ticket", "ST-good"))
+        .and(query_param("service", service.as_ref()))
+        .respond_with(ResponseTemplate::new(200).set_body_string(
+            r#"<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess>
+               <cas:user>casuser</cas:user><cas:attributes><cas:email>cas@example.com</cas:email>
+               </cas:attributes></cas:authenticationSuccess></cas:serviceResponse>"#,
+        ))
+        .with_priority(1)
+        .expect(1)
+        .mount(&cas)
+        .await;
     let followed = browser
-        .continue_to(&format!("{callback}?ticket=ST-good"))
+        .continue_to(&format!("{service}&ticket=ST-good"))
         .await;
     assert_eq!(followed.page.status, 200, "{}", followed.page.body);
     let claims = followed.page.json();
