@@ -26,7 +26,11 @@
 //! // Any closure is a validator; real applications use a `JwksValidator`.
 //! let validator = |token: String| async move {
 //!     match token.as_str() {
-//!         "let-me-in" => Ok(serde_json::from_value(serde_json::json!({"sub": "alice", "scope": "read"})).unwrap()),
+//!         "let-me-in" => Ok(genauth::Claims {
+//!             sub: Some("alice".into()),
+//!             scope: Some("read".into()),
+//!             ..Default::default()
+//!         }),
 //!         _ => Err(ValidationError::Rejected("unknown token".into())),
 //!     }
 //! };
@@ -44,7 +48,8 @@
 //!
 //! let denied = test::call_service(&app, test::TestRequest::get().uri("/me").to_request()).await;
 //! assert_eq!(denied.status(), 401);
-//! assert_eq!(denied.headers().get("www-authenticate").unwrap(), r#"Bearer realm="api""#);
+//! let challenge = denied.headers().get("www-authenticate").and_then(|v| v.to_str().ok());
+//! assert_eq!(challenge, Some(r#"Bearer realm="api""#));
 //! # });
 //! ```
 

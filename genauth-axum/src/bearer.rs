@@ -28,7 +28,11 @@
 //! // Any closure is a validator; real applications use a `JwksValidator`.
 //! let validator = |token: String| async move {
 //!     match token.as_str() {
-//!         "let-me-in" => Ok(serde_json::from_value(serde_json::json!({"sub": "alice", "scope": "read"})).unwrap()),
+//!         "let-me-in" => Ok(genauth::Claims {
+//!             sub: Some("alice".into()),
+//!             scope: Some("read".into()),
+//!             ..Default::default()
+//!         }),
 //!         _ => Err(ValidationError::Rejected("unknown token".into())),
 //!     }
 //! };
@@ -36,16 +40,18 @@
 //!     .route("/me", get(|Claims(claims): Claims| async move { Json(claims.sub) }))
 //!     .layer(BearerAuthLayer::new(validator).required_scopes(["read"]));
 //!
-//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let ok = app.clone()
-//!     .oneshot(Request::get("/me").header("authorization", "Bearer let-me-in").body(Body::empty()).unwrap())
-//!     .await.unwrap();
+//!     .oneshot(Request::get("/me").header("authorization", "Bearer let-me-in").body(Body::empty())?)
+//!     .await?;
 //! assert_eq!(ok.status(), StatusCode::OK);
 //!
-//! let denied = app.oneshot(Request::get("/me").body(Body::empty()).unwrap()).await.unwrap();
+//! let denied = app.oneshot(Request::get("/me").body(Body::empty())?).await?;
 //! assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
 //! assert_eq!(denied.headers()["www-authenticate"], r#"Bearer realm="api""#);
-//! # });
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use axum::response::{IntoResponse, Response};

@@ -17,8 +17,8 @@
 //! ```
 //! use genauth::bearer::{parse_authorization, BearerError};
 //!
-//! assert_eq!(parse_authorization([b"Bearer abc.def-ghi".as_slice()]).unwrap(), Some("abc.def-ghi"));
-//! assert_eq!(parse_authorization(std::iter::empty::<&[u8]>()).unwrap(), None);
+//! assert_eq!(parse_authorization([b"Bearer abc.def-ghi".as_slice()])?, Some("abc.def-ghi"));
+//! assert_eq!(parse_authorization(std::iter::empty::<&[u8]>())?, None);
 //!
 //! let err = parse_authorization([b"Basic dXNlcjpwYXNz".as_slice()]).unwrap_err();
 //! assert_eq!(err.status_code(), 400);
@@ -27,6 +27,7 @@
 //!     Some(r#"Bearer realm="api", error="invalid_request", error_description="the Authorization header must use the Bearer scheme""#)
 //! );
 //! assert_eq!(BearerError::MissingToken.www_authenticate("api").as_deref(), Some(r#"Bearer realm="api""#));
+//! # Ok::<(), BearerError>(())
 //! ```
 
 use crate::claims::Claims;

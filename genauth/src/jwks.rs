@@ -28,13 +28,14 @@
 //! use genauth::jwks::{JwksCache, JwksOptions};
 //! use std::time::Duration;
 //!
-//! let jwks_uri = url::Url::parse("https://example.genauth.ai/oidc/.well-known/jwks.json").unwrap();
+//! let jwks_uri = url::Url::parse("https://example.genauth.ai/oidc/.well-known/jwks.json")?;
 //! let cache = JwksCache::with_options(
 //!     reqwest::Client::new(),
 //!     jwks_uri,
 //!     JwksOptions { refetch_cooldown: Duration::from_secs(60), ..JwksOptions::default() },
 //! );
 //! # let _ = cache;
+//! # Ok::<(), url::ParseError>(())
 //! ```
 
 use crate::http;

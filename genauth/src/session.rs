@@ -20,17 +20,18 @@
 //! use genauth::session::{AuthUser, Session, SessionCodec};
 //! use std::time::Duration;
 //!
-//! let codec = SessionCodec::new(&[7u8; 32]).unwrap();
+//! let codec = SessionCodec::new(&[7u8; 32])?;
 //! let session = Session::new(AuthUser::new("user-1", genauth::Protocol::Oidc));
-//! let cookies = codec.seal(&session, "app_session", Duration::from_secs(3600)).unwrap();
+//! let cookies = codec.seal(&session, "app_session", Duration::from_secs(3600))?;
 //! assert_eq!(cookies.len(), 1);
 //! let (name, value) = &cookies[0];
 //! let opened = codec
 //!     .open(name, |n| (n == name.as_str()).then_some(value.as_str()))
-//!     .unwrap();
+//!     .ok_or("the session did not open")?;
 //! assert_eq!(opened.user.sub, "user-1");
 //! // A value sealed for one cookie name does not open under another.
 //! assert!(codec.open("other", |_| Some(value.as_str())).is_none());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use crate::authorize::AuthorizeParams;

@@ -6,18 +6,18 @@
 //! use genauth::testing::TestIssuer;
 //! use genauth::validator::TokenValidator;
 //!
-//! # async fn doc() {
+//! # async fn doc() -> Result<(), genauth::ValidationError> {
 //! let issuer = TestIssuer::new(); // ES256, issuer https://issuer.genauth.test, audience genauth-test
 //! let validator = issuer.validator();
 //!
 //! let token = issuer.mint(serde_json::json!({"sub": "alice", "scope": "read:orders"}));
-//! let claims = validator.validate(&token).await.unwrap();
+//! let claims = validator.validate(&token).await?;
 //! assert_eq!(claims.sub.as_deref(), Some("alice"));
 //! assert!(claims.has_scope("read:orders"));
 //!
 //! assert!(validator.validate(&issuer.expired_token()).await.is_err());
 //! assert!(validator.validate(&issuer.forged_token()).await.is_err());
-//! # }
+//! # Ok(()) }
 //! ```
 
 use crate::jwks::JwksCache;
