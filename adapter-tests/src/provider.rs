@@ -1,5 +1,5 @@
 //! A mock OpenID Provider (wiremock) whose ID tokens are signed by a
-//! [`TestIssuer`](genauth::testing::TestIssuer), and the client configured for it.
+//! [`genauth::testing::TestIssuer`], and the client configured for it.
 
 use genauth::testing::TestIssuer;
 use genauth::{Client, ClientConfig, Protocol, ProviderMetadata};
