@@ -65,6 +65,26 @@ async fn start_login(jar: &mut Jar, app: &impl App, return_to: &str) -> (String,
     )
 }
 
+/// The token endpoint's refresh grant (RFC 6749 §6), to answer or count.
+fn refresh_grant() -> wiremock::MockBuilder {
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+}
+
+/// A successful refresh response: new access token (lifetime in seconds), refresh and ID tokens.
+fn refreshed(
+    access_token: &str,
+    expires_in: u64,
+    refresh_token: &str,
+    id_token: &str,
+) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "access_token": access_token, "token_type": "Bearer", "expires_in": expires_in,
+        "refresh_token": refresh_token, "id_token": id_token
+    }))
+}
+
 /// A signed-in browser (access token valid `expires_in` seconds).
 async fn sign_in(p: &MockProvider, app: &impl App, expires_in: u64, refresh_token: &str) -> Jar {
     let mut jar = Jar::default();
@@ -249,7 +269,13 @@ pub async fn tampered_session_cookie_reads_as_signed_out<R: WebRoutes>() {
     let (p, app) = setup::<R>(Protocol::Oidc).await;
     let jar = sign_in(&p, &app, 3600, "rt-1").await;
     let sealed = jar.0.get("genauth_session").cloned().unwrap_or_default();
-    let tampered = format!("genauth_session=A{}", sealed.get(1..).unwrap_or_default());
+    // Change the first character, always to a different one (a fixed replacement would leave the
+    // value intact whenever it already starts with that character).
+    let first = if sealed.starts_with('A') { 'B' } else { 'A' };
+    let tampered = format!(
+        "genauth_session={first}{}",
+        sealed.get(1..).unwrap_or_default()
+    );
     let reply = get_with(&app, "/profile", HTML, &tampered).await;
     assert_eq!(reply.status, 302);
     let reply = get_with(
@@ -269,14 +295,9 @@ pub async fn sessions_are_refreshed_once_near_expiry<R: WebRoutes>() {
     // The access token expires in 30 s, within the 60 s refresh skew.
     let mut jar = sign_in(&p, &app, 30, "rt-1").await;
     let new_id_token = p.issuer.mint(json!({"sub": "u-1", "name": "Ada King"}));
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
+    refresh_grant()
         .and(body_string_contains("refresh_token=rt-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
-            "refresh_token": "rt-2", "id_token": new_id_token
-        })))
+        .respond_with(refreshed("at-2", 3600, "rt-2", &new_id_token))
         .expect(1)
         .mount(&p.server)
         .await;
@@ -309,13 +330,8 @@ pub async fn logout_while_a_refresh_is_due_signs_out<R: WebRoutes>() {
     let (p, app) = setup::<R>(Protocol::Oidc).await;
     let mut jar = sign_in(&p, &app, 30, "rt-1").await;
     let new_id_token = p.issuer.mint(json!({"sub": "u-1"}));
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "at-2", "token_type": "Bearer", "expires_in": 30,
-            "refresh_token": "rt-1", "id_token": new_id_token
-        })))
+    refresh_grant()
+        .respond_with(refreshed("at-2", 30, "rt-1", &new_id_token))
         .mount(&p.server)
         .await;
     Mock::given(method("POST"))
@@ -334,9 +350,7 @@ pub async fn logout_while_a_refresh_is_due_signs_out<R: WebRoutes>() {
 pub async fn rejected_refresh_signs_the_user_out<R: WebRoutes>() {
     let (p, app) = setup::<R>(Protocol::Oidc).await;
     let mut jar = sign_in(&p, &app, 30, "rt-revoked").await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
+    refresh_grant()
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})))
         .mount(&p.server)
         .await;
@@ -354,9 +368,7 @@ pub async fn rejected_refresh_signs_the_user_out<R: WebRoutes>() {
 pub async fn unreachable_provider_keeps_the_session<R: WebRoutes>() {
     let (p, app) = setup::<R>(Protocol::Oidc).await;
     let mut jar = sign_in(&p, &app, 30, "rt-1").await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
+    refresh_grant()
         .respond_with(ResponseTemplate::new(503))
         .mount(&p.server)
         .await;
@@ -528,9 +540,7 @@ pub async fn cas_ticket_for_another_logins_service_is_refused<R: WebRoutes>() {
 pub async fn refresh_during_a_provider_outage_calls_it_once<R: WebRoutes>() {
     let (p, app) = setup::<R>(Protocol::Oidc).await;
     let jar = sign_in(&p, &app, 30, "rt-1").await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
+    refresh_grant()
         .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_millis(300)))
         .expect(1)
         .mount(&p.server)
@@ -565,14 +575,9 @@ pub async fn logout_revokes_the_refresh_token_of_the_refreshed_session<R: WebRou
     let (p, app) = setup::<R>(Protocol::Oidc).await;
     let mut jar = sign_in(&p, &app, 30, "rt-1").await;
     let new_id_token = p.issuer.mint(json!({"sub": "u-1"}));
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
+    refresh_grant()
         .and(body_string_contains("refresh_token=rt-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
-            "refresh_token": "rt-2", "id_token": new_id_token
-        })))
+        .respond_with(refreshed("at-2", 3600, "rt-2", &new_id_token))
         .expect(1)
         .mount(&p.server)
         .await;
