@@ -216,9 +216,7 @@ impl Settings {
         if let Some(resource) = &self.resource {
             b = b.resource(resource);
         }
-        let config = b
-            .build()
-            .map_err(|e| EnvError(format!("configuration: {e}")))?;
+        let config = b.build().map_err(|e| EnvError(config_error(&e)))?;
         match &self.provider {
             Provider::Issuer(_) => Client::discover(config)
                 .await
@@ -256,6 +254,27 @@ impl Settings {
                 Arc::new(v)
             }
         })
+    }
+}
+
+/// A configuration error in terms of the variables that caused it.
+fn config_error(error: &genauth::ConfigError) -> String {
+    let variable = |field: &str| match field {
+        "app_host" => "GENAUTH_APP_HOST",
+        "issuer" => "GENAUTH_ISSUER",
+        "redirect_uri" => "GENAUTH_REDIRECT_URI",
+        "logout_redirect_uri" => "GENAUTH_LOGOUT_REDIRECT_URI",
+        "scope" => "GENAUTH_SCOPE",
+        "cas_base_url" => "GENAUTH_CAS_URL",
+        "resource" => "GENAUTH_RESOURCE",
+        "token_auth_method" | "introspection_auth_method" | "revocation_auth_method" => {
+            "GENAUTH_TOKEN_AUTH_METHOD (or GENAUTH_APP_SECRET)"
+        }
+        _ => "configuration",
+    };
+    match error {
+        genauth::ConfigError::Invalid { field, reason } => format!("{}: {reason}", variable(field)),
+        other => format!("configuration: {other}"),
     }
 }
 
