@@ -1,7 +1,9 @@
 //! Validation cost on the per-request path, timed with `std::time::Instant` (no bench framework):
 //!
 //! - cached hit: a token seen before (SHA-256 of the token + cache lookup + `exp` check);
-//! - uncached ES256: full verification (header, key lookup, signature, claims) with the cache off.
+//! - uncached ES256: full verification (header, key lookup, signature, claims) with the cache off;
+//! - session open: a browser session cookie (tokens + claims) parsed from the `Cookie` header,
+//!   decrypted (AES-256-GCM) and deserialized, as the session layers do on every request.
 //!
 //! Run: `cargo bench -p genauth --features testing --bench validate`.
 
@@ -32,6 +34,62 @@ async fn run() {
 
     time("cached hit", 200_000, &cached, &token).await;
     time("uncached ES256 verify", 5_000, &uncached, &token).await;
+    session_open(&issuer, &token);
+}
+
+/// A signed-in session as the web adapters keep it, opened from a `Cookie` header.
+fn session_open(issuer: &TestIssuer, access_token: &str) {
+    use genauth::session::{AuthUser, RequestCookies, Session, SessionCodec};
+    use std::time::Duration;
+    let id_token =
+        issuer.mint(serde_json::json!({"sub": "bench-user", "nonce": "n", "name": "Bench"}));
+    let tokens: genauth::token::LoginState = match serde_json::from_value(serde_json::json!({
+        "access_token": access_token, "token_type": "Bearer", "id_token": id_token,
+        "refresh_token": "r".repeat(43), "scope": "openid profile", "expires_in_secs": 3600,
+        "expires_at": null, "id_token_claims": null, "access_token_claims": null
+    })) {
+        Ok(tokens) => tokens,
+        Err(e) => panic!("login state: {e}"),
+    };
+    let mut claims = genauth::ExtraClaims::new();
+    claims.insert("name".into(), "Bench User".into());
+    claims.insert("email".into(), "bench@example.com".into());
+    let session = Session::with_tokens(
+        AuthUser::with_claims("bench-user", claims, genauth::Protocol::Oidc),
+        tokens,
+    );
+    let codec = match SessionCodec::generate() {
+        Ok(codec) => codec,
+        Err(e) => panic!("codec: {e}"),
+    };
+    let sealed = match codec.seal(&session, "genauth_session", Duration::from_secs(3600)) {
+        Ok(sealed) => sealed,
+        Err(e) => panic!("seal: {e}"),
+    };
+    let header = sealed
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    println!(
+        "session cookie: {} bytes in {} cookie(s)",
+        header.len(),
+        sealed.len()
+    );
+    let iterations = 50_000u32;
+    let started = Instant::now();
+    for _ in 0..iterations {
+        let cookies = RequestCookies::from_headers([black_box(header.as_bytes())]);
+        let opened = codec.open("genauth_session", |name| cookies.get(name));
+        assert!(black_box(opened).is_some());
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "{:<24} {:>10.0} ns/iter  ({iterations} iterations, {:.3} s)",
+        "session open",
+        elapsed.as_nanos() as f64 / f64::from(iterations),
+        elapsed.as_secs_f64()
+    );
 }
 
 async fn time(name: &str, iterations: u32, validator: &impl TokenValidator, token: &str) {
