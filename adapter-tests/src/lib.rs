@@ -21,6 +21,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use genauth::Client;
+use genauth::session::SessionManager;
 use genauth::validator::TokenValidator;
 
 /// A request as the scenarios send it.
@@ -163,11 +164,27 @@ pub trait BearerRoutes {
 /// | `/` | `Option<AuthUser>` → the display name, or `anonymous` | |
 /// | `/profile` | `AuthUser` → `user.to_json()` | login required |
 /// | `/tokens` | `LoginState`, `AccessToken` → `"{token_type} {access token}"` | |
+///
+/// [`nested_app`](Self::nested_app) builds a second app, of two managers: `customers` (a
+/// `WebAuth` with the default login path) whose session middleware is around everything, and
+/// `staff` (a `WebAuth` with login path `/staff/login`) whose middlewares are on single routes
+/// inside it:
+///
+/// | route | handler | middleware |
+/// | --- | --- | --- |
+/// | `/` | `Option<AuthUser>` → `sub`, or `anonymous` | |
+/// | `/admin` | `AuthUser` → `sub` | `staff.require_login()` |
+/// | `/staff/whoami` | `Option<AuthUser>` → `sub`, or `anonymous` | `staff.session_layer()` |
 pub trait WebRoutes {
     /// The app.
     type App: App;
     /// Builds it.
     fn app(client: Client) -> impl Future<Output = Self::App>;
+    /// Builds the app of two managers.
+    fn nested_app(
+        customers: SessionManager,
+        staff: SessionManager,
+    ) -> impl Future<Output = Self::App>;
 }
 
 /// A tiny browser cookie jar: applies `Set-Cookie` (removal on `Max-Age=0`), sends `Cookie`.
@@ -277,6 +294,7 @@ macro_rules! web_tests {
                 cross_site_logout_is_refused,
                 forged_error_callback_is_neither_shown_nor_ends_the_login,
                 unverifiable_id_token_at_the_callback_is_400,
+                nested_layer_of_another_manager_ignores_the_outer_session,
             ]
         );
     };

@@ -692,3 +692,64 @@ pub async fn unverifiable_id_token_at_the_callback_is_400<R: WebRoutes>() {
     assert!(reply.body.starts_with("Sign-in failed."), "{}", reply.body);
     assert!(!jar.has("genauth_session"));
 }
+
+/// A login-required middleware of one manager (`staff`) nested in the session middleware of
+/// another (`customers`, other cookie prefix and key) takes only its own manager's session: a
+/// customer's session does not open `/admin`, and extractors behind a staff middleware read the
+/// staff session, whatever the outer middleware loaded.
+pub async fn nested_layer_of_another_manager_ignores_the_outer_session<R: WebRoutes>() {
+    use genauth::session::{
+        AuthUser, CookieSettings, RequestCookies, Session, SessionCodec, SessionManager,
+    };
+    let p = MockProvider::start(Protocol::Oidc).await;
+    let manager = |key: u8, prefix: &str| {
+        SessionManager::new(
+            p.client.clone(),
+            SessionCodec::new(&[key; 32]).expect("key"),
+        )
+        .cookie_settings(CookieSettings::default().secure(false).prefix(prefix))
+    };
+    let (customers, staff) = (manager(1, "users"), manager(2, "staff"));
+    let cookie = |m: &SessionManager, sub: &str| {
+        let session = Session::new(AuthUser::new(sub, Protocol::Oidc));
+        let set = m
+            .store(&session, &RequestCookies::default())
+            .expect("stored");
+        set.iter()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let customer = cookie(&customers, "customer-42");
+    let admin = cookie(&staff, "admin-7");
+    let both = format!("{customer}; {admin}");
+    let app = R::nested_app(customers, staff).await;
+    let json = "application/json";
+
+    // A customer: signed in for the customers' pages only.
+    assert_eq!(
+        get_with(&app, "/", json, &customer).await.body,
+        "customer-42"
+    );
+    let reply = get_with(&app, "/admin", json, &customer).await;
+    assert_eq!(reply.status, 401, "{}", reply.body);
+    let reply = get_with(&app, "/admin", HTML, &customer).await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    assert_eq!(reply.location(), Some("/staff/login?return_to=%2Fadmin"));
+    let reply = get_with(&app, "/staff/whoami", json, &customer).await;
+    assert_eq!(reply.body, "anonymous");
+
+    // A staff member: signed in for the staff's pages only.
+    let reply = get_with(&app, "/admin", json, &admin).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "admin-7"));
+    assert_eq!(get_with(&app, "/", json, &admin).await.body, "anonymous");
+
+    // Both sessions: each route reads its innermost middleware's.
+    let reply = get_with(&app, "/admin", json, &both).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "admin-7"));
+    assert_eq!(
+        get_with(&app, "/staff/whoami", json, &both).await.body,
+        "admin-7"
+    );
+    assert_eq!(get_with(&app, "/", json, &both).await.body, "customer-42");
+}

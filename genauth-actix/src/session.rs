@@ -12,7 +12,9 @@
 //! naming `text/html`, or a `GET` without `Authorization` not asking for JSON;
 //! [`genauth::login::wants_login_redirect`]) gets a 302 to `{login_path}?return_to=<path and query>`,
 //! any other client a 401. A login-required middleware on a resource reuses the session an outer
-//! `SessionLayer` (on the `App` or a `Scope`) already loaded.
+//! `SessionLayer` (on the `App` or a `Scope`) of the same manager already loaded; a middleware of
+//! another manager (say, staff pages inside a customer site) loads its own session, and the
+//! extractors behind it read that one.
 //!
 //! Cookies are read from and written to the headers directly: actix-web's `cookies` feature is not
 //! needed.
@@ -49,10 +51,15 @@ genauth::__session_layer! {
 }
 
 impl SessionLayer {
-    /// Puts the request's session in its extensions, unless an outer `SessionLayer` did, and returns
-    /// the cookies to set (a refreshed session, or removals).
+    /// Puts the request's session in its extensions, unless an outer `SessionLayer` of the same
+    /// manager did (another manager's is replaced), and returns the cookies to set (a refreshed
+    /// session, or removals).
     async fn load(&self, request: &ServiceRequest) -> Vec<Cookie<'static>> {
-        if request.extensions().contains::<SessionContext>() {
+        let reuse = request
+            .extensions()
+            .get::<SessionContext>()
+            .is_some_and(|context| context.is_loaded_by(&self.manager));
+        if reuse {
             return Vec::new();
         }
         let cookies = RequestCookies::from_headers(
@@ -61,7 +68,7 @@ impl SessionLayer {
         let loaded = self.manager.load(&cookies).await;
         request
             .extensions_mut()
-            .insert(SessionContext::from(loaded.session));
+            .insert(SessionContext::new(loaded.session, &self.manager));
         loaded.set_cookies
     }
 

@@ -46,6 +46,28 @@ impl WebRoutes for Routes {
             .wrap(auth.session_layer());
         ActixApp::new(test::init_service(app).await)
     }
+
+    async fn nested_app(customers: SessionManager, staff: SessionManager) -> Self::App {
+        let customers = WebAuth::new(customers);
+        let staff = WebAuth::new(staff).login_path("/staff/login");
+        let sub_or_anonymous = |user: Option<AuthUser>| async move {
+            user.map_or_else(|| "anonymous".to_owned(), |u| u.sub.clone())
+        };
+        let app = App::new()
+            .route("/", web::get().to(sub_or_anonymous))
+            .service(
+                web::resource("/admin")
+                    .wrap(staff.require_login())
+                    .to(|user: AuthUser| async move { user.sub.clone() }),
+            )
+            .service(
+                web::resource("/staff/whoami")
+                    .wrap(staff.session_layer())
+                    .to(sub_or_anonymous),
+            )
+            .wrap(customers.session_layer());
+        ActixApp::new(test::init_service(app).await)
+    }
 }
 
 genauth_adapter_tests::web_tests!(

@@ -12,7 +12,8 @@
 //! naming `text/html`, or a `GET` without `Authorization` not asking for JSON;
 //! [`genauth::login::wants_login_redirect`]) gets a 302 to `{login_path}?return_to=<path and query>`,
 //! any other client a 401. A login-required layer on a route reuses the session an outer
-//! `SessionLayer` already loaded.
+//! `SessionLayer` of the same manager already loaded; a layer of another manager (say, staff pages
+//! inside a customer site) loads its own session, and the extractors behind it read that one.
 //!
 //! Cookies are read and written directly from the headers: no `CookieManagerLayer` is needed.
 //!
@@ -80,8 +81,11 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        // An outer SessionLayer already loaded (and refreshed) the session.
-        if let Some(context) = request.extensions().get::<SessionContext>() {
+        // An outer SessionLayer of the same manager already loaded (and refreshed) the session.
+        // Another manager's context is not reused: this layer loads its own and replaces it.
+        if let Some(context) = request.extensions().get::<SessionContext>()
+            && context.is_loaded_by(&self.layer.manager)
+        {
             let signed_in = context.is_signed_in();
             return ResponseFuture::new(self.proceed(request, signed_in, Vec::new()));
         }
@@ -110,7 +114,7 @@ where
                 let signed_in = session.is_some();
                 request
                     .extensions_mut()
-                    .insert(SessionContext::from(session));
+                    .insert(SessionContext::new(session, manager));
                 self.proceed(request, signed_in, Vec::new())
             }
         };
@@ -260,7 +264,7 @@ where
                             let signed_in = loaded.session.is_some();
                             request
                                 .extensions_mut()
-                                .insert(SessionContext::from(loaded.session));
+                                .insert(SessionContext::new(loaded.session, &layer.manager));
                             proceed(&mut service, layer, request, signed_in, set_cookies)
                         }
                         _ => State::Respond { response: None },

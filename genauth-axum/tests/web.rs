@@ -43,6 +43,26 @@ impl WebRoutes for Routes {
             .layer(auth.session_layer());
         AxumApp(router)
     }
+
+    async fn nested_app(customers: SessionManager, staff: SessionManager) -> AxumApp {
+        let customers = WebAuth::new(customers);
+        let staff = WebAuth::new(staff).login_path("/staff/login");
+        let sub_or_anonymous = |user: Option<AuthUser>| async move {
+            user.map_or_else(|| "anonymous".to_owned(), |u| u.sub.clone())
+        };
+        let router = Router::new()
+            .route("/", get(sub_or_anonymous))
+            .route(
+                "/admin",
+                get(|user: AuthUser| async move { user.sub.clone() }).layer(staff.require_login()),
+            )
+            .route(
+                "/staff/whoami",
+                get(sub_or_anonymous).layer(staff.session_layer()),
+            )
+            .layer(customers.session_layer());
+        AxumApp(router)
+    }
 }
 
 genauth_adapter_tests::web_tests!(

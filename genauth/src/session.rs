@@ -897,27 +897,59 @@ impl From<Redirect> for Reply {
     }
 }
 
-/// What a session middleware found for a request: its session, if any. Adapters put it in the
-/// request's extensions; its presence tells the extractors the middleware ran, and an inner
-/// login-required middleware reuses it instead of opening the cookie again.
-#[derive(Clone, Debug, Default)]
+/// What a session middleware found for a request: its session, if any, and which
+/// [`SessionManager`] loaded it. Adapters put it in the request's extensions; its presence tells the
+/// extractors the middleware ran, and an inner middleware of the same manager reuses it instead of
+/// opening the cookie again. An inner middleware of another manager (other cookie name or key) loads
+/// its own session and replaces the context for the requests it passes on: a session is never taken
+/// for another manager's, and the extractors read the innermost middleware's.
+#[derive(Clone, Default)]
 pub struct SessionContext {
     /// The request's session (`None`: not signed in).
     pub session: Option<Arc<Session>>,
+    /// The manager that loaded it; `None` when built without one ([`From`]), which no middleware
+    /// reuses.
+    loader: Option<Arc<SessionManager>>,
+}
+
+impl fmt::Debug for SessionContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionContext")
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
 }
 
 impl From<Option<Session>> for SessionContext {
+    /// A context of no known manager: middlewares load their own session rather than reuse it.
     fn from(session: Option<Session>) -> Self {
         Self {
             session: session.map(Arc::new),
+            loader: None,
         }
     }
 }
 
 impl SessionContext {
+    /// The session `manager` loaded for a request.
+    pub fn new(session: Option<Session>, manager: &Arc<SessionManager>) -> Self {
+        Self {
+            session: session.map(Arc::new),
+            loader: Some(Arc::clone(manager)),
+        }
+    }
+
     /// Whether the request is signed in.
     pub fn is_signed_in(&self) -> bool {
         self.session.is_some()
+    }
+
+    /// Whether `manager` (this very instance, not an equal clone) loaded this context: only then
+    /// may a middleware or route of `manager` take its session as the one its cookie holds.
+    pub fn is_loaded_by(&self, manager: &SessionManager) -> bool {
+        self.loader
+            .as_deref()
+            .is_some_and(|loader| std::ptr::eq(loader, manager))
     }
 }
 
@@ -2109,7 +2141,8 @@ impl SessionManager {
     /// `loaded` is what the session middleware found for this request, when it ran: its session,
     /// refreshed on the way in if that was due, is the one ended (its refresh token revoked, its ID
     /// token the hint), not the one the request's cookies held before that refresh. Without it
-    /// (`None`: no middleware on the route) the session is opened from `cookies`.
+    /// (`None`: no middleware on the route), or when another manager loaded it
+    /// ([`SessionContext::is_loaded_by`]), the session is opened from `cookies`.
     ///
     /// Check [`logout_refusal`](Self::logout_refusal) first.
     pub async fn logout(
@@ -2118,8 +2151,9 @@ impl SessionManager {
         loaded: Option<&SessionContext>,
     ) -> Redirect {
         let session = match loaded {
-            Some(context) => context.session.as_deref().cloned(),
-            None => self.open(cookies),
+            Some(context) if context.is_loaded_by(self) => context.session.as_deref().cloned(),
+            // Another manager's session (a nested middleware of another manager), or none loaded.
+            _ => self.open(cookies),
         };
         if self.revoke_on_logout {
             if let Some(tokens) = session.as_ref().and_then(|s| s.tokens.as_ref()) {
@@ -2847,7 +2881,7 @@ mod tests {
 
     #[tokio::test]
     async fn logout_ends_the_session_the_middleware_loaded() {
-        let m = manager();
+        let m = Arc::new(manager());
         let stored = m
             .store(
                 &Session::with_tokens(user(), login_state(0)),
@@ -2857,7 +2891,8 @@ mod tests {
         let request = as_request(&stored);
         let mut refreshed = login_state(0);
         refreshed.id_token = Some(IdToken::new("refreshed-id-token"));
-        let loaded = SessionContext::from(Some(Session::with_tokens(user(), refreshed)));
+        let refreshed = Some(Session::with_tokens(user(), refreshed));
+        let loaded = SessionContext::new(refreshed.clone(), &m);
         let hint = |redirect: &Redirect| query_of(&redirect.location).get("id_token_hint").cloned();
         let out = m.logout(&request, Some(&loaded)).await;
         assert_eq!(hint(&out).as_deref(), Some("refreshed-id-token"));
@@ -2866,8 +2901,22 @@ mod tests {
         let out = m.logout(&request, None).await;
         assert_eq!(hint(&out).as_deref(), Some("id-secret"));
         // The middleware found no session (e.g. the refresh was rejected): none to end.
-        let out = m.logout(&request, Some(&SessionContext::default())).await;
+        let out = m
+            .logout(&request, Some(&SessionContext::new(None, &m)))
+            .await;
         assert_eq!(hint(&out), None);
+        // Another manager's session (nested middleware of another manager), or a context of no
+        // manager, is not this manager's: the cookie's session is ended.
+        let other = Arc::new(manager());
+        for foreign in [
+            SessionContext::new(refreshed.clone(), &other),
+            SessionContext::from(refreshed),
+            SessionContext::default(),
+        ] {
+            assert!(!foreign.is_loaded_by(&m));
+            let out = m.logout(&request, Some(&foreign)).await;
+            assert_eq!(hint(&out).as_deref(), Some("id-secret"));
+        }
     }
 
     #[test]
