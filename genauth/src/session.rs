@@ -529,9 +529,15 @@ fn unix_secs(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-/// The cookies a request carries, parsed once from its `Cookie` headers (RFC 6265 §5.4). When a name
-/// repeats, the first value wins (browsers send the most specific path first). `Debug` shows names
-/// only.
+/// The cookies a request carries, parsed once from its `Cookie` headers (RFC 6265 §5.4). Only
+/// SP and HTAB around names and values are trimmed (RFC 6265 §5.2 step 4), and pairs whose name is
+/// not an RFC 6265 §4.1.1 token are skipped: a `\u{A0}__Host-genauth_session` set by a sibling
+/// subdomain does not pose as `__Host-genauth_session`. `Debug` shows names only.
+///
+/// A name sent more than once reads as absent ([`get`](Self::get) is `None`): browsers order
+/// same-named cookies by path, not by origin, so the genuine one (say, `__Host-` protected) cannot
+/// be told from one another site planted (RFC 6265bis §8.6). A session or login cookie sent twice
+/// is therefore no session and no login in progress.
 #[derive(Clone, Default)]
 pub struct RequestCookies {
     pairs: Vec<(String, String)>,
@@ -545,8 +551,23 @@ impl fmt::Debug for RequestCookies {
     }
 }
 
+/// SP and HTAB, the whitespace RFC 6265 §5.2 trims (not Unicode whitespace such as NBSP).
+fn trim_wsp(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+/// Whether `name` is an RFC 6265 §4.1.1 cookie name: an RFC 2616 token (visible ASCII but
+/// separators).
+fn is_cookie_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+}
+
 impl RequestCookies {
-    /// Parses every `Cookie` header value (raw bytes; values that are not UTF-8 are skipped).
+    /// Parses every `Cookie` header value (raw bytes; values that are not UTF-8 are skipped, as
+    /// are pairs whose name is not a token).
     pub fn from_headers<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Self {
         let mut pairs = Vec::new();
         for value in values {
@@ -557,11 +578,11 @@ impl RequestCookies {
                 let Some((name, value)) = pair.split_once('=') else {
                     continue;
                 };
-                let name = name.trim();
-                if name.is_empty() {
+                let name = trim_wsp(name);
+                if !is_cookie_name(name) {
                     continue;
                 }
-                let value = value.trim();
+                let value = trim_wsp(value);
                 let value = value
                     .strip_prefix('"')
                     .and_then(|v| v.strip_suffix('"'))
@@ -572,17 +593,22 @@ impl RequestCookies {
         Self { pairs }
     }
 
-    /// The value of the first cookie called `name`.
+    /// The value of the cookie called `name`; `None` when it was not sent, or sent more than once.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        let mut values = self.pairs.iter().filter(|(n, _)| n == name);
+        match (values.next(), values.next()) {
+            (Some((_, value)), None) => Some(value.as_str()),
+            (Some(_), Some(_)) => {
+                tracing::warn!(cookie = name, "cookie sent more than once; ignoring it");
+                None
+            }
+            _ => None,
+        }
     }
 
-    /// Whether a cookie called `name` was sent.
+    /// Whether a cookie called `name` was sent (once or more).
     pub fn contains(&self, name: &str) -> bool {
-        self.get(name).is_some()
+        self.pairs.iter().any(|(n, _)| n == name)
     }
 }
 
@@ -1881,17 +1907,26 @@ impl SessionManager {
             return Err(session);
         };
         let key = crate::types::sha256(refresh_token.secret().as_bytes());
-        let guard = match self.refreshes.get_value_or_guard_async(&key).await {
-            Ok(shared) => match shared.result {
-                Refreshed::Done(refreshed) if shared.at.elapsed() < REFRESH_REUSE => {
-                    return Ok(refreshed.map(Arc::unwrap_or_clone));
-                }
-                Refreshed::Unavailable if shared.at.elapsed() < self.refresh_retry_delay => {
-                    return Err(session);
-                }
-                _ => None,
-            },
-            Err(guard) => Some(guard),
+        let guard = loop {
+            match self.refreshes.get_value_or_guard_async(&key).await {
+                Ok(shared) => match shared.result {
+                    Refreshed::Done(refreshed) if shared.at.elapsed() < REFRESH_REUSE => {
+                        return Ok(refreshed.map(Arc::unwrap_or_clone));
+                    }
+                    Refreshed::Unavailable if shared.at.elapsed() < self.refresh_retry_delay => {
+                        return Err(session);
+                    }
+                    // Stale (retry delay or reuse window over). Refreshing without the guard would
+                    // let every concurrent request refresh, and with rotating refresh tokens all
+                    // but one be signed out: drop the entry (unless another request already
+                    // replaced it) and compete for the guard again.
+                    _ => {
+                        self.refreshes
+                            .remove_if(&key, |current| current.at == shared.at);
+                    }
+                },
+                Err(guard) => break guard,
+            }
         };
         let (result, outcome) = match refresh(&self.client, &mut session).await {
             Ok(()) => {
@@ -1918,12 +1953,7 @@ impl SessionManager {
             at: Instant::now(),
             result: outcome,
         };
-        match guard {
-            Some(guard) => {
-                let _ = guard.insert(outcome);
-            }
-            None => self.refreshes.insert(key, outcome),
-        }
+        let _ = guard.insert(outcome);
         result
     }
 
@@ -2461,11 +2491,67 @@ mod tests {
             b"a=3;c=4".as_slice(),
             b"\xff=1".as_slice(),
         ]);
-        assert_eq!(cookies.get("a"), Some("1"));
+        // `a` is sent twice: which one is genuine cannot be told.
+        assert_eq!(cookies.get("a"), None);
+        assert!(cookies.contains("a"));
         assert_eq!(cookies.get("b"), Some("2"));
         assert_eq!(cookies.get("c"), Some("4"));
         assert!(!cookies.contains("junk"));
         assert_eq!(format!("{cookies:?}"), r#"["a", "b", "a", "c"]"#);
+    }
+
+    #[test]
+    fn request_cookies_trim_only_sp_and_htab_and_skip_non_token_names() {
+        let host = "__Host-genauth_session";
+        // NBSP (and other Unicode whitespace) is part of the name, which is then no token: the
+        // sibling subdomain's cookie does not pose as the `__Host-` one.
+        let cookies = RequestCookies::from_headers([
+            "\u{A0}__Host-genauth_session=ATTACKER; __Host-genauth_session=VICTIM".as_bytes(),
+        ]);
+        assert_eq!(cookies.get(host), Some("VICTIM"));
+        for forged in [
+            "\u{2003}__Host-genauth_session",
+            "__Host-genauth_session\u{A0}",
+            "a b",
+            "a(b",
+            "a\u{1}b",
+        ] {
+            let header = format!("{forged}=X; {host}=VICTIM");
+            let cookies = RequestCookies::from_headers([header.as_bytes()]);
+            assert_eq!(cookies.get(host), Some("VICTIM"), "{forged:?}");
+            assert_eq!(format!("{cookies:?}"), format!("[{host:?}]"), "{forged:?}");
+        }
+        // SP and HTAB around names and values are trimmed.
+        let cookies = RequestCookies::from_headers([b"\t a = 1 \t;b=2".as_slice()]);
+        assert_eq!((cookies.get("a"), cookies.get("b")), (Some("1"), Some("2")));
+    }
+
+    #[test]
+    fn a_session_or_login_cookie_sent_twice_is_none() {
+        let manager = manager();
+        let stored = manager
+            .store(&Session::new(user()), &RequestCookies::default())
+            .unwrap();
+        let genuine = format!("{}={}", stored[0].name(), stored[0].value());
+        assert!(
+            manager
+                .open(&RequestCookies::from_headers([genuine.as_bytes()]))
+                .is_some()
+        );
+        // Whichever comes first, a second `genauth_session` makes the session unknowable.
+        for header in [
+            format!("genauth_session=planted; {genuine}"),
+            format!("{genuine}; genauth_session=planted"),
+            format!("{genuine}; {genuine}"),
+        ] {
+            let cookies = RequestCookies::from_headers([header.as_bytes()]);
+            assert!(manager.open(&cookies).is_none(), "{header}");
+        }
+        // Same for the login cookie: no login in progress.
+        let login = manager.begin_login(None).unwrap();
+        let pending = format!("genauth_login={}", login.set_cookies[0].value());
+        let twice = RequestCookies::from_headers([format!("{pending}; {pending}").as_bytes()]);
+        assert!(twice.get("genauth_login").is_none());
     }
 
     #[test]
@@ -2877,6 +2963,90 @@ mod tests {
             .is_none()
         );
         assert!(m.logout_refusal("GET", |_| None).is_none());
+    }
+
+    /// A manager whose client's token endpoint is `server`'s `/token`.
+    fn manager_at(server: &wiremock::MockServer) -> SessionManager {
+        let uri = server.uri();
+        let metadata: crate::ProviderMetadata = serde_json::from_value(serde_json::json!({
+            "issuer": uri,
+            "authorization_endpoint": format!("{uri}/auth"),
+            "token_endpoint": format!("{uri}/token"),
+        }))
+        .unwrap();
+        let config = crate::ClientConfig::builder("app")
+            .client_secret("secret")
+            .issuer(&uri)
+            .redirect_uri("http://127.0.0.1:3000/callback")
+            .build()
+            .unwrap();
+        SessionManager::new(Client::with_metadata(config, metadata).unwrap(), codec())
+    }
+
+    #[tokio::test]
+    async fn refresh_after_the_retry_delay_is_single_flight() {
+        use wiremock::matchers::{body_string_contains, method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        let manager = Arc::new(manager_at(&server).refresh_retry_delay(Duration::from_millis(100)));
+        let mut tokens = login_state(0);
+        tokens.id_token = None;
+        tokens.expires_at = Some(SystemTime::now());
+        let stored = manager
+            .store(
+                &Session::with_tokens(user(), tokens),
+                &RequestCookies::default(),
+            )
+            .unwrap();
+        let cookies = as_request(&stored);
+        let outage = Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(ResponseTemplate::new(503))
+            .expect(1)
+            .mount_as_scoped(&server)
+            .await;
+        assert!(manager.load(&cookies).await.session.is_some());
+        drop(outage);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        // The provider is back and rotates refresh tokens: only the first use of rt-secret works.
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .and(body_string_contains("refresh_token=rt-secret"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_delay(Duration::from_millis(100))
+                    .set_body_json(serde_json::json!({
+                        "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
+                        "refresh_token": "rt-2"
+                    })),
+            )
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(
+                ResponseTemplate::new(400)
+                    .set_body_json(serde_json::json!({"error": "invalid_grant"})),
+            )
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        let loads: Vec<_> = (0..5)
+            .map(|_| {
+                let (manager, cookies) = (manager.clone(), cookies.clone());
+                tokio::spawn(async move { manager.load(&cookies).await })
+            })
+            .collect();
+        for load in loads {
+            let loaded = load.await.unwrap();
+            let session = loaded.session.expect("still signed in");
+            assert_eq!(session.access_token().unwrap().secret(), "at-2");
+        }
+        // The call during the outage, then a single one after the retry delay.
+        let calls = server.received_requests().await.unwrap().len();
+        assert_eq!(calls, 2, "one refresh after the retry delay");
     }
 
     #[tokio::test]
