@@ -215,13 +215,25 @@ pub async fn callback_failures_are_clear_4xx_pages<R: WebRoutes>() {
     let callback = format!("/callback?code=the-code&state={state}&iss=https%3A%2F%2Fevil.example");
     assert_eq!(jar.get(&app, &callback, HTML).await.status, 400);
 
-    // A repeated parameter (RFC 6749 §3.1): 400, login cookie removed.
+    // A repeated parameter (RFC 6749 §3.1): 400; anyone can send one, so the login goes on.
     let mut jar = Jar::default();
     let (state, _) = start_login(&mut jar, &app, "/").await;
     let callback = format!("/callback?code=a&code=b&state={state}");
     let reply = jar.get(&app, &callback, HTML).await;
     assert_eq!(reply.status, 400, "{}", reply.body);
-    assert!(!jar.has("genauth_login"));
+    assert!(reply.set_cookies().is_empty(), "{:?}", reply.set_cookies());
+    assert!(jar.has("genauth_login"), "login cookie kept");
+
+    // A provider error without a login in progress: the generic 400, not the forged text/status.
+    let reply = Jar::default()
+        .get(
+            &app,
+            "/callback?error=access_denied&error_description=Call%20%2B1-800-555-0100",
+            HTML,
+        )
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(!reply.body.contains("800-555"), "{}", reply.body);
 
     // No login in progress (cookie missing): 400.
     let reply = Jar::default()

@@ -361,7 +361,10 @@ impl SessionCodec {
         value: &T,
         ttl: Duration,
     ) -> Result<String, SessionError> {
-        let exp = unix_secs(SystemTime::now() + ttl);
+        // A TTL past the end of `SystemTime` (say `Duration::MAX`) means: never expires.
+        let exp = SystemTime::now()
+            .checked_add(ttl)
+            .map_or(u64::MAX, unix_secs);
         let plaintext = serde_json::to_string(&Envelope { exp, v: value })?;
         let mut jar = CookieJar::new();
         jar.private_mut(&self.key)
@@ -796,7 +799,8 @@ fn is_loopback(url: &Url) -> bool {
 /// Where to send the browser and which cookies to set: the result of
 /// [`SessionManager::begin_login`], [`complete_login`](SessionManager::complete_login) and
 /// [`logout`](SessionManager::logout). `Debug` shows the cookies' names, not their values (a sealed
-/// session is a credential).
+/// session is a credential), and the location without its query (login `state`, `nonce`, PKCE
+/// challenge, CAS login binding).
 pub struct Redirect {
     /// The `Location` of the 302 response.
     pub location: String,
@@ -807,9 +811,23 @@ pub struct Redirect {
 impl fmt::Debug for Redirect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Redirect")
-            .field("location", &self.location)
+            .field("location", &WithoutQuery(&self.location))
             .field("set_cookies", &CookieNames(&self.set_cookies))
             .finish()
+    }
+}
+
+/// `Debug` of a URL or `Location` without its query and fragment, which may carry `state`, `nonce`,
+/// a PKCE challenge or a CAS login binding (as [`AuthorizationRequest`](crate::AuthorizationRequest)'s
+/// `Debug` does).
+struct WithoutQuery<'a>(&'a str);
+
+impl fmt::Debug for WithoutQuery<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.split_once(['?', '#']) {
+            Some((base, _)) => write!(f, "{base:?}?[redacted]"),
+            None => write!(f, "{:?}", self.0),
+        }
     }
 }
 
@@ -826,7 +844,8 @@ impl fmt::Debug for CookieNames<'_> {
 
 /// A framework-neutral HTTP response: what the core decided to answer (a redirect, an error page,
 /// an RFC 6750 challenge), for an adapter to turn into its framework's response as it is. `Debug`
-/// hides `Set-Cookie` values (a sealed session is a credential).
+/// hides `Set-Cookie` values (a sealed session is a credential) and the query of `Location` (login
+/// `state`, `nonce`, PKCE challenge).
 #[derive(Clone, PartialEq, Eq)]
 #[must_use]
 pub struct Reply {
@@ -843,9 +862,13 @@ impl fmt::Debug for Reply {
         let headers: Vec<_> = self
             .headers
             .iter()
-            .map(|(name, value)| match *name {
-                "set-cookie" => (*name, "[redacted]"),
-                _ => (*name, value.as_str()),
+            .map(|(name, value)| {
+                let value: Box<dyn fmt::Debug + '_> = match *name {
+                    "set-cookie" => Box::new("[redacted]"),
+                    "location" => Box::new(WithoutQuery(value)),
+                    _ => Box::new(value),
+                };
+                (*name, value)
             })
             .collect();
         f.debug_struct("Reply")
@@ -2050,8 +2073,9 @@ impl SessionManager {
     }
 
     /// The callback route: [`complete_login`](Self::complete_login) with the parameters of the
-    /// request's query string (without `?`). A query repeating a parameter fails like any callback
-    /// ([`LoginError::MalformedCallback`], login cookie removed).
+    /// request's query string (without `?`). A query repeating a parameter fails
+    /// ([`LoginError::MalformedCallback`]) without removing the login cookie: like a callback of
+    /// another login, it does not cancel the login in progress.
     ///
     /// # Errors
     /// As [`complete_login`](Self::complete_login).
@@ -2064,9 +2088,10 @@ impl SessionManager {
             Ok(params) => self.complete_login(cookies, &params).await,
             Err(error) => {
                 tracing::info!(error = %error, "login callback failed");
+                // Anyone can send a malformed callback: it must not cancel the login in progress.
                 Err(CallbackFailure {
                     error,
-                    set_cookies: vec![self.cookies.removal(self.cookies.login_cookie_name())],
+                    set_cookies: Vec::new(),
                 })
             }
         }
@@ -2091,11 +2116,15 @@ impl SessionManager {
             .get(&name)
             .and_then(|sealed| self.codec.open_pending(&name, sealed));
         let result = match pending {
-            None => Err(match &params.error {
-                // The provider's own error is the more useful message even without a login cookie.
-                Some(_) => login::provider_error(params),
-                None => LoginError::NoPendingLogin,
-            }),
+            None => {
+                // Without a login in progress nothing ties an `error` to this browser: anyone can
+                // forge `?error=…&error_description=…`. Log it, show the generic page.
+                if params.error.is_some() {
+                    let error = login::provider_error(params);
+                    tracing::info!(error = %error, "provider error at the callback without a login in progress");
+                }
+                Err(LoginError::NoPendingLogin)
+            }
             Some(pending) => {
                 let return_to = pending.return_to.clone();
                 let ttl = self.cookies.login_ttl;
@@ -2668,6 +2697,23 @@ mod tests {
         assert!(matches!(failure.error, LoginError::NoPendingLogin));
         assert_eq!(failure.error.status_code(), 400);
         assert_eq!(failure.set_cookies[0].name(), "genauth_login");
+        // A provider error without a login in progress is anyone's forgery: neither its text nor
+        // its status are shown.
+        let forged = manager
+            .complete_login_from_query(
+                &RequestCookies::default(),
+                "error=access_denied&error_description=Your%20account%20is%20locked.%20Call%20%2B1-800-555-0100",
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(forged.error, LoginError::NoPendingLogin));
+        let page = forged.error.page("/login");
+        assert_eq!(page.status, 400);
+        assert!(
+            !page.body.contains("800-555") && !page.body.contains("locked"),
+            "{}",
+            page.body
+        );
         let login = manager.begin_login(None).unwrap();
         let state = pending_of(&manager, &login).state.unwrap();
         let denied = CallbackParams::error("access_denied", Some("Attacker text".into()));
@@ -3087,6 +3133,87 @@ mod tests {
             let out = m.logout(&request, Some(&foreign)).await;
             assert_eq!(hint(&out).as_deref(), Some("id-secret"));
         }
+    }
+
+    #[tokio::test]
+    async fn malformed_callback_keeps_the_login_in_progress() {
+        let manager = manager();
+        let login = manager.begin_login(None).unwrap();
+        let request = as_request(&login.set_cookies);
+        let failure = manager
+            .complete_login_from_query(&request, "code=c&state=a&state=b")
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            failure.error,
+            LoginError::MalformedCallback("state")
+        ));
+        assert!(failure.set_cookies.is_empty(), "login cookie kept");
+    }
+
+    #[test]
+    fn redirect_and_reply_debug_hide_the_location_query() {
+        let manager = manager();
+        let redirect = manager.begin_login(None).unwrap();
+        let state = pending_of(&manager, &redirect).state.unwrap();
+        assert!(redirect.location.contains(state.secret()));
+        let debug = format!("{redirect:?}");
+        assert!(!debug.contains(state.secret()), "{debug}");
+        assert!(
+            !debug.contains("nonce=") && !debug.contains("code_challenge"),
+            "{debug}"
+        );
+        assert!(
+            debug.contains(r#""https://example.genauth.ai/oidc/auth"?[redacted]"#),
+            "{debug}"
+        );
+        let reply = Reply::from(redirect);
+        let debug = format!("{reply:?}");
+        assert!(
+            !debug.contains(state.secret()) && !debug.contains("code_challenge"),
+            "{debug}"
+        );
+        assert!(debug.contains("[redacted]"), "{debug}");
+        let cas = Redirect {
+            location:
+                "https://cas.example/login?service=https%3A%2F%2Fapp%2Fcb%3Fgenauth_login%3Dsecret"
+                    .into(),
+            set_cookies: Vec::new(),
+        };
+        assert!(!format!("{cas:?}").contains("genauth_login"));
+        assert!(!format!("{:?}", Reply::from(cas)).contains("genauth_login"));
+        // Without a query the location shows as it is.
+        let plain = format!("{:?}", Reply::redirect("/profile"));
+        assert!(plain.contains(r#"("location", "/profile")"#), "{plain}");
+    }
+
+    #[test]
+    fn huge_ttls_do_not_panic() {
+        let codec = codec();
+        let sealed = codec
+            .seal_value("v", &"x", Duration::MAX)
+            .expect("sealed, never expiring");
+        assert_eq!(
+            codec.open_value::<String>("v", &sealed).as_deref(),
+            Some("x")
+        );
+        let manager = manager().cookie_settings(
+            CookieSettings::default()
+                .secure(false)
+                .session_ttl(Duration::MAX)
+                .login_ttl(Duration::MAX),
+        );
+        let stored = manager
+            .store(&Session::new(user()), &RequestCookies::default())
+            .unwrap();
+        assert!(manager.open(&as_request(&stored)).is_some());
+        let login = manager.begin_login(None).unwrap();
+        assert!(
+            manager
+                .codec()
+                .open_pending("genauth_login", login.set_cookies[0].value())
+                .is_some()
+        );
     }
 
     #[test]
