@@ -99,4 +99,19 @@ impl MockProvider {
             .mount(&self.server)
             .await;
     }
+
+    /// The token endpoint answers any refresh grant (RFC 6749 §6) with `access_token` (valid an
+    /// hour) and `refresh_token`, at most once.
+    pub async fn mount_refresh_once(&self, access_token: &str, refresh_token: &str) {
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .and(body_string_contains("grant_type=refresh_token"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "access_token": access_token, "token_type": "Bearer", "expires_in": 3600,
+                "refresh_token": refresh_token
+            })))
+            .up_to_n_times(1)
+            .mount(&self.server)
+            .await;
+    }
 }

@@ -36,6 +36,7 @@ use crate::middleware::Inner;
 use crate::response::{append_set_cookies, reply};
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
 use actix_web::http::header::{ACCEPT, AUTHORIZATION, COOKIE, HeaderValue, SET_COOKIE};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use genauth::cookie::Cookie;
@@ -102,9 +103,18 @@ impl SessionLayer {
         let set_cookies = self.load(&request).await;
         let mut response = match self.refusal(&request) {
             Some(refusal) => request.into_response(refusal).map_into_right_body(),
-            // Not cloning the request to answer an inner error with the cookies too: routing needs
-            // the only handle on it. Handlers' errors already arrive as responses.
-            None => service.call(request).await?.map_into_left_body(),
+            None => match service.call(request).await {
+                Ok(response) => response.map_into_left_body(),
+                // An inner middleware's error: still an error for the outer ones, whose response
+                // carries the refreshed (or removed) session cookies, or the browser would keep
+                // the old cookie and its rotated-away refresh token.
+                Err(error) if !set_cookies.is_empty() => {
+                    let mut response = error.error_response();
+                    append_set_cookies(response.headers_mut(), &set_cookies);
+                    return Err(InternalError::from_response(error, response).into());
+                }
+                Err(error) => return Err(error),
+            },
         };
         let headers = response.headers_mut();
         let written = headers.get_all(SET_COOKIE).map(HeaderValue::as_bytes);

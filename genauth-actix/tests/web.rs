@@ -116,3 +116,66 @@ async fn routes_mount_under_a_scope() {
     let put = test::TestRequest::put().uri("/auth/logout").to_request();
     assert_eq!(test::call_service(&app, put).await.status(), 405);
 }
+
+/// An inner middleware answering `Err` while a refresh is due: the error response still carries
+/// the refreshed session cookie (else the browser keeps the old one, whose refresh token the
+/// provider may have rotated away).
+#[actix_web::test]
+async fn refreshed_cookies_survive_an_inner_error() {
+    use actix_web::body::{BoxBody, EitherBody};
+    use actix_web::dev::ServiceResponse;
+    use genauth::session::{AuthUser, RequestCookies, Session};
+    use serde_json::json;
+
+    let provider =
+        genauth_adapter_tests::provider::MockProvider::start(genauth::Protocol::Oidc).await;
+    provider.mount_refresh_once("at-2", "rt-2").await;
+    let auth = web_auth(provider.client.clone());
+    let mut tokens: genauth::token::LoginState = serde_json::from_value(json!({
+        "access_token": "at-1", "token_type": "Bearer", "id_token": null,
+        "refresh_token": "rt-1", "scope": "openid", "expires_in_secs": 1,
+        "expires_at": null, "id_token_claims": null, "access_token_claims": null
+    }))
+    .unwrap();
+    tokens.expires_at = Some(std::time::SystemTime::now());
+    let session = Session::with_tokens(AuthUser::new("u-1", genauth::Protocol::Oidc), tokens);
+    let stored = auth
+        .manager()
+        .store(&session, &RequestCookies::default())
+        .unwrap();
+    let cookie = format!("{}={}", stored[0].name(), stored[0].value());
+    let app = test::init_service(
+        App::new()
+            .route("/", web::get().to(|| async { "unreachable" }))
+            .wrap_fn(|_request, _service| async {
+                Err(actix_web::error::ErrorForbidden(
+                    "refused by an inner middleware",
+                ))
+            })
+            .wrap(auth.session_layer()),
+    )
+    .await;
+    let request = test::TestRequest::get()
+        .uri("/")
+        .insert_header(("cookie", cookie.clone()))
+        .to_request();
+    // Still an error for the outer middlewares; the server answers with its response.
+    let result: Result<ServiceResponse<EitherBody<BoxBody>>, _> =
+        actix_web::dev::Service::call(&app, request).await;
+    let Err(error) = result else {
+        panic!("the inner middleware's error became a response");
+    };
+    let response = error.error_response();
+    assert_eq!(response.status(), 403);
+    let set_cookies: Vec<_> = response
+        .headers()
+        .get_all("set-cookie")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        set_cookies.iter().any(|c| c.starts_with("genauth_session=")
+            && !c.starts_with(&format!("{cookie};"))
+            && !c.contains("Max-Age=0")),
+        "{set_cookies:?}"
+    );
+}
