@@ -48,7 +48,7 @@ genauth::__extractor_types!();
 /// the middleware did the work).
 macro_rules! extractor {
     ($name:ident $(<$t:ident>)?, $rejection:ident, |$request:ident| $extract:expr) => {
-        impl$(<$t: DeserializeOwned>)? FromRequest for $name$(<$t>)? {
+        impl$(<$t: DeserializeOwned + 'static>)? FromRequest for $name$(<$t>)? {
             type Error = $rejection;
             type Future = Ready<Result<Self, Self::Error>>;
 

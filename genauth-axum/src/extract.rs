@@ -46,7 +46,7 @@ genauth::__extractor_types!();
 /// request's extensions.
 macro_rules! extractor {
     ($name:ident $(<$t:ident>)?, $rejection:ident, |$parts:ident| $extract:expr) => {
-        impl<S: Send + Sync $(, $t: DeserializeOwned)?> FromRequestParts<S> for $name$(<$t>)? {
+        impl<S: Send + Sync $(, $t: DeserializeOwned + 'static)?> FromRequestParts<S> for $name$(<$t>)? {
             type Rejection = $rejection;
 
             async fn from_request_parts(
@@ -57,7 +57,7 @@ macro_rules! extractor {
             }
         }
 
-        impl<S: Send + Sync $(, $t: DeserializeOwned)?> OptionalFromRequestParts<S>
+        impl<S: Send + Sync $(, $t: DeserializeOwned + 'static)?> OptionalFromRequestParts<S>
             for $name$(<$t>)?
         {
             type Rejection = $rejection;

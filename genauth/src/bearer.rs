@@ -278,12 +278,18 @@ pub struct Authenticated {
 }
 
 impl Authenticated {
-    /// The verified claims with the extra claims deserialized as `T` (a custom claims type).
+    /// The verified claims with the extra claims deserialized as `T` (a custom claims type). For the
+    /// default `T` ([`ExtraClaims`](crate::ExtraClaims)) this is a plain clone, no JSON round trip.
     ///
     /// # Errors
     /// When the claims do not fit `T` (a required claim missing or of another type).
-    pub fn claims_as<T: DeserializeOwned>(&self) -> Result<Claims<T>, serde_json::Error> {
-        serde_json::from_value(serde_json::to_value(&*self.claims)?)
+    pub fn claims_as<T: DeserializeOwned + 'static>(&self) -> Result<Claims<T>, serde_json::Error> {
+        // The common case on the per-request path: the claims are already of the requested type.
+        let any: Box<dyn std::any::Any> = Box::new((*self.claims).clone());
+        match any.downcast::<Claims<T>>() {
+            Ok(claims) => Ok(*claims),
+            Err(_) => serde_json::from_value(serde_json::to_value(&*self.claims)?),
+        }
     }
 }
 
@@ -597,6 +603,38 @@ mod tests {
 
     fn parse(v: &str) -> Result<&str, BearerError> {
         parse_authorization_value(v.as_bytes())
+    }
+
+    #[test]
+    fn claims_as_the_default_type_or_a_custom_one() {
+        let claims: Claims = serde_json::from_value(serde_json::json!({
+            "sub": "u1", "scope": "read", "tenant": "t1"
+        }))
+        .unwrap();
+        let authenticated = Authenticated {
+            token: AccessToken::new("t"),
+            claims: Arc::new(claims.clone()),
+        };
+        // The default type: the claims themselves.
+        assert_eq!(
+            authenticated.claims_as::<crate::ExtraClaims>().unwrap(),
+            claims
+        );
+        // A custom type: deserialized from the claims.
+        #[derive(serde::Deserialize, Debug)]
+        struct Tenant {
+            tenant: String,
+        }
+        assert_eq!(
+            authenticated.claims_as::<Tenant>().unwrap().extra.tenant,
+            "t1"
+        );
+        #[derive(serde::Deserialize, Debug)]
+        struct NeedsRole {
+            #[allow(dead_code)]
+            role: String,
+        }
+        assert!(authenticated.claims_as::<NeedsRole>().is_err());
     }
 
     #[test]

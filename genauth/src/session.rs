@@ -1118,7 +1118,7 @@ fn misuse(error: ExtractError) -> ExtractError {
 /// # Errors
 /// [`ExtractError::MissingBearerLayer`], [`ExtractError::MissingBearerToken`] (optional mode,
 /// anonymous), [`ExtractError::InvalidClaims`].
-pub fn extract_claims<T: DeserializeOwned>(
+pub fn extract_claims<T: DeserializeOwned + 'static>(
     bearer: Option<&BearerContext>,
 ) -> Result<Claims<T>, ExtractError> {
     let bearer = bearer.ok_or_else(|| misuse(ExtractError::MissingBearerLayer))?;
