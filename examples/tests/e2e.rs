@@ -160,6 +160,11 @@ async fn web_sign_in(bin: &str, auth_method: &str) {
     assert_eq!(followed.page.url.path(), "/profile");
     let claims = followed.page.json();
     assert_eq!(claims["sub"], "alice");
+    // The ID token of a code flow carries no profile claims here: UserInfo completes them.
+    assert!(
+        claims["email"].is_string(),
+        "UserInfo claims in the profile: {claims}"
+    );
 
     let home = browser.get(&format!("{}/", app.base)).await;
     assert!(home.body.contains("Signed in as"), "{}", home.body);
@@ -169,6 +174,10 @@ async fn web_sign_in(bin: &str, auth_method: &str) {
     let again = browser.get(&format!("{}/profile", app.base)).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["sub"], "alice");
+    assert!(
+        again.json()["email"].is_string(),
+        "claims survive the refresh"
+    );
     assert!(
         again
             .set_cookies()
@@ -200,6 +209,34 @@ async fn web_sign_in(bin: &str, auth_method: &str) {
         ))
         .await;
     assert!(denied.status.is_client_error(), "{}", denied.status);
+}
+
+/// OAuth 2.0 sign-in (`GENAUTH_PROTOCOL=oauth`): no nonce, the user comes from the userinfo endpoint.
+async fn web_sign_in_oauth2(bin: &str) {
+    let port = free_port();
+    let op = provider_for(port, "oauth-web", "client_secret_post", json!({})).await;
+    let mut vars = oidc_vars(&op, port, "oauth-web", "client_secret_post");
+    vars.push(("GENAUTH_PROTOCOL", "oauth".into()));
+    // userinfo at this provider needs `openid`; the OAuth 2.0 mode does not interpret it.
+    vars.push(("GENAUTH_SCOPE", "openid profile email".into()));
+    let app = spawn(bin, port, &as_refs(&vars)).await;
+    let browser = op.browser();
+    let login = format!("{}/login?return_to=/profile", app.base);
+    let hop = browser.login_and_consent(&login, "olivia").await;
+    let authorize = hop
+        .visited
+        .iter()
+        .find(|u| u.as_str().starts_with(&op.issuer) && u.path().ends_with("/auth"))
+        .expect("an authorization request");
+    assert!(
+        !authorize.query_pairs().any(|(k, _)| k == "nonce"),
+        "OAuth 2.0 sends no nonce: {authorize}"
+    );
+    let followed = browser.continue_hop(&hop).await;
+    assert_eq!(followed.page.status, 200, "{}", followed.page.body);
+    let claims = followed.page.json();
+    assert_eq!(claims["sub"], "olivia");
+    assert!(claims["email"].is_string(), "userinfo claims: {claims}");
 }
 
 /// A genauth client of the provider's `api-client`, asking tokens for the test API.
@@ -515,6 +552,10 @@ macro_rules! adapter_suite {
             #[tokio::test]
             async fn web_sign_in_public_client() {
                 super::web_sign_in($web, "none").await;
+            }
+            #[tokio::test]
+            async fn web_sign_in_oauth2() {
+                super::web_sign_in_oauth2($web).await;
             }
             #[tokio::test]
             async fn web_cas_sign_in() {

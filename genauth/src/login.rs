@@ -32,6 +32,7 @@
 use crate::authorize::{AuthorizationRequest, AuthorizeParams};
 use crate::config::Protocol;
 use crate::session::{AuthUser, Reply, Session, SessionError};
+use crate::token::LoginState;
 use crate::types::{CodeVerifier, CsrfState, Nonce};
 use crate::{Client, Error};
 use serde::{Deserialize, Serialize};
@@ -470,22 +471,7 @@ pub async fn finish(
                     nonce,
                 )
                 .await?;
-            let user = match &tokens.id_token_claims {
-                Some(claims) => {
-                    AuthUser::from_claims(claims, protocol).ok_or(LoginError::NoSubject)?
-                }
-                None => {
-                    let info = client.userinfo(&tokens.access_token).await?;
-                    let claims = match serde_json::to_value(&info) {
-                        Ok(serde_json::Value::Object(map)) => map,
-                        _ => crate::ExtraClaims::new(),
-                    };
-                    if info.sub.is_empty() {
-                        return Err(LoginError::NoSubject);
-                    }
-                    AuthUser::with_claims(info.sub, claims, protocol)
-                }
-            };
+            let user = signed_in_user(client, protocol, &tokens).await?;
             Ok(Session::with_tokens(user, tokens))
         }
         Protocol::Cas => {
@@ -591,6 +577,58 @@ fn check_cas_login(pending: &PendingLogin, params: &CallbackParams) -> Result<()
     match params.cas_login.as_deref() {
         Some(received) if bool::from(expected.as_bytes().ct_eq(received.as_bytes())) => Ok(()),
         _ => Err(LoginError::CasServiceMismatch),
+    }
+}
+
+/// The signed-in user of an OIDC or OAuth 2.0 login.
+///
+/// - OIDC: the verified ID token's claims, completed by the UserInfo endpoint when the provider has
+///   one (ID tokens from the code flow often carry no profile claims). The UserInfo claims are used only
+///   when their `sub` equals the ID token's (OpenID Connect Core §5.3.2); a UserInfo failure keeps the
+///   ID token's claims rather than failing the sign-in.
+/// - OAuth 2.0 (or OIDC without an ID token): the UserInfo response (GenAuth `/oauth/me`), which must
+///   carry a `sub`.
+async fn signed_in_user(
+    client: &Client,
+    protocol: Protocol,
+    tokens: &LoginState,
+) -> Result<AuthUser, LoginError> {
+    match (&tokens.id_token_claims, protocol) {
+        (Some(claims), Protocol::Oidc) => {
+            let mut user = AuthUser::from_claims(claims, protocol).ok_or(LoginError::NoSubject)?;
+            if client.metadata().userinfo_endpoint.is_some() {
+                match client.userinfo(&tokens.access_token).await {
+                    Ok(info) if info.sub == user.sub => {
+                        if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&info) {
+                            for (name, value) in map {
+                                if name != "sub" {
+                                    user.claims.insert(name, value);
+                                }
+                            }
+                        }
+                    }
+                    Ok(_) => tracing::warn!(
+                        "userinfo `sub` differs from the ID token's; its claims are ignored"
+                    ),
+                    Err(error) => tracing::debug!(
+                        %error,
+                        "userinfo unavailable at sign-in; the ID token's claims are used"
+                    ),
+                }
+            }
+            Ok(user)
+        }
+        _ => {
+            let info = client.userinfo(&tokens.access_token).await?;
+            if info.sub.is_empty() {
+                return Err(LoginError::NoSubject);
+            }
+            let claims = match serde_json::to_value(&info) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => crate::ExtraClaims::new(),
+            };
+            Ok(AuthUser::with_claims(info.sub, claims, protocol))
+        }
     }
 }
 
