@@ -287,6 +287,7 @@ macro_rules! web_tests {
                 rejected_refresh_signs_the_user_out,
                 unreachable_provider_keeps_the_session,
                 oauth2_sign_in_takes_the_user_from_userinfo,
+                oidc_profile_is_completed_by_userinfo_of_the_same_subject,
                 cas_sign_in_validates_the_ticket_for_the_logins_service,
                 cas_ticket_for_another_logins_service_is_refused,
                 refresh_during_a_provider_outage_calls_it_once,

@@ -424,6 +424,46 @@ pub async fn oauth2_sign_in_takes_the_user_from_userinfo<R: WebRoutes>() {
     assert_eq!(profile["roles"], json!(["x"]));
 }
 
+/// OIDC: the UserInfo response completes the ID token's claims when its `sub` matches, and is ignored
+/// when it names someone else (OpenID Connect Core §5.3.2).
+pub async fn oidc_profile_is_completed_by_userinfo_of_the_same_subject<R: WebRoutes>() {
+    for (userinfo_sub, expect_phone) in [("u-1", true), ("someone-else", false)] {
+        let (p, app) = setup::<R>(Protocol::Oidc).await;
+        let mut jar = Jar::default();
+        let (state, nonce) = start_login(&mut jar, &app, "%2F").await;
+        p.mount_code_exchange(&nonce, 3600, "rt-1").await;
+        Mock::given(method("GET"))
+            .and(path("/me"))
+            .and(header("authorization", "Bearer at-1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "sub": userinfo_sub, "phone_number": "+1 555 0100", "email": "other@example.com"
+            })))
+            .expect(1)
+            .mount(&p.server)
+            .await;
+        let callback = format!(
+            "/callback?code=the-code&state={state}&iss={}",
+            p.issuer.issuer()
+        );
+        assert_eq!(jar.get(&app, &callback, HTML).await.status, 302);
+        let profile = json_body(&jar.get(&app, "/profile", HTML).await);
+        assert_eq!(profile["sub"], "u-1");
+        if expect_phone {
+            assert_eq!(profile["phone_number"], "+1 555 0100");
+            assert_eq!(
+                profile["email"], "other@example.com",
+                "UserInfo is the fresher source"
+            );
+        } else {
+            assert!(profile.get("phone_number").is_none(), "{profile}");
+            assert_eq!(
+                profile["email"], "ada@example.com",
+                "the ID token's claims stay"
+            );
+        }
+    }
+}
+
 /// The `service` of a CAS login redirect.
 fn cas_service(login: &Reply) -> String {
     assert_eq!(login.status, 302, "{}", login.body);
