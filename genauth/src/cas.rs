@@ -224,8 +224,7 @@ fn parse_xml(text: &str) -> Result<Element, Error> {
             .read_event()
             .map_err(|e| invalid(format!("CAS XML does not parse: {e}")))?;
         match event {
-            Event::Start(start) | Event::Empty(start) if stack.len() > MAX_DEPTH => {
-                let _ = start;
+            Event::Start(_) | Event::Empty(_) if stack.len() > MAX_DEPTH => {
                 return Err(invalid("CAS XML nested too deeply"));
             }
             Event::Start(start) => {

@@ -305,6 +305,13 @@ struct LastAttempt {
     unknown_kid_refetch_at: Option<Instant>,
 }
 
+impl LastAttempt {
+    /// The last attempt failed less than `cooldown` ago.
+    fn failed_within(&self, cooldown: Duration) -> bool {
+        self.error.is_some() && self.at.is_some_and(|at| at.elapsed() < cooldown)
+    }
+}
+
 struct Inner {
     /// `None`: static keys, never downloaded.
     remote: Option<Remote>,
@@ -482,7 +489,13 @@ impl JwksCache {
                 .await;
             return;
         };
-        if self.inner.refreshing.swap(true, Ordering::AcqRel) {
+        // While the provider is down, not even a task per request: wait out the failure cooldown.
+        let failed_recently = self
+            .inner
+            .last
+            .lock()
+            .is_ok_and(|last| last.failed_within(remote.options.failure_cooldown));
+        if failed_recently || self.inner.refreshing.swap(true, Ordering::AcqRel) {
             return;
         }
         let cache = self.clone();
@@ -519,10 +532,7 @@ impl JwksCache {
             return;
         }
         if let Ok(mut last) = self.inner.last.lock() {
-            let failed_recently = last.error.is_some()
-                && last
-                    .at
-                    .is_some_and(|at| at.elapsed() < remote.options.failure_cooldown);
+            let failed_recently = last.failed_within(remote.options.failure_cooldown);
             let refetched_recently = unknown_kid_cooldown.is_some_and(|cooldown| {
                 last.unknown_kid_refetch_at
                     .is_some_and(|at| at.elapsed() < cooldown)
