@@ -88,3 +88,10 @@ pub use session::{SessionLayer, SessionService};
 
 /// The core crate, re-exported.
 pub use genauth;
+
+// What an application needs from the core, so that one dependency on this crate suffices.
+pub use genauth::session::{CookieSettings, SessionCodec, SessionManager};
+pub use genauth::validator::{
+    IntrospectionValidator, JwksValidator, TokenValidator, ValidationError,
+};
+pub use genauth::{Client, ClientConfig, ClientConfigBuilder, Protocol};
