@@ -54,21 +54,70 @@
 //! ```
 
 use crate::middleware::Inner;
-use crate::response::reply;
+use crate::response::Actix;
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
 use actix_web::{Error, HttpMessage, HttpResponse};
+use genauth::adapter::BearerGate;
+use genauth::bearer::{BearerAuthenticator, BearerError};
+use genauth::validator::TokenValidator;
 use std::rc::Rc;
+use std::sync::Arc;
 
-genauth::__bearer_layer! {
-    /// Middleware requiring a valid bearer token (see the [module docs](self)): a
-    /// [`Transform`](actix_web::dev::Transform) to `wrap` around routes. Cheap to clone: the
-    /// validator, its caches and the configuration are shared, also across the server's workers.
-    /// Its fields and builder are defined in the core, shared with genauth-axum's
-    /// `BearerAuthLayer`.
-    pub struct BearerAuthLayer => HttpResponse, reply;
+/// Middleware requiring a valid bearer token (see the [module docs](self)): a
+/// [`Transform`](actix_web::dev::Transform) to `wrap` around routes. Cheap to clone: the validator,
+/// its caches and the configuration are shared, also across the server's workers. Its policy and
+/// failure answers are the core's ([`BearerGate`]), shared with genauth-axum's `BearerAuthLayer`.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct BearerAuthLayer {
+    gate: BearerGate<Actix>,
+}
 
+impl BearerAuthLayer {
+    /// Requires a token accepted by `validator`, with no scope, realm `api`.
+    pub fn new(validator: impl TokenValidator) -> Self {
+        Self::from_authenticator(BearerAuthenticator::new(validator))
+    }
+
+    /// As [`new`](Self::new), sharing one validator (and its caches) between several middlewares.
+    pub fn from_arc(validator: Arc<dyn TokenValidator>) -> Self {
+        Self::from_authenticator(BearerAuthenticator::from_arc(validator))
+    }
+
+    /// A middleware applying a core [`BearerAuthenticator`] policy.
+    pub fn from_authenticator(auth: BearerAuthenticator) -> Self {
+        Self {
+            gate: BearerGate::new(auth),
+        }
+    }
+
+    /// Requires every one of these scopes (the token's `scope` claim); otherwise 403
+    /// `insufficient_scope` listing them.
+    pub fn required_scopes<I, S>(self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.map(|auth| auth.required_scopes(scopes))
+    }
+
+    /// Optional mode for routes serving anonymous and authenticated clients: a request without
+    /// `Authorization` passes through (`Option<Claims>` is `None`); a malformed, invalid or
+    /// under-scoped token is still refused.
+    pub fn optional(self) -> Self {
+        self.map(BearerAuthenticator::optional)
+    }
+
+    /// The `realm` of the challenges (default `api`).
+    pub fn realm(self, realm: impl Into<String>) -> Self {
+        self.map(|auth| auth.realm(realm))
+    }
+
+    /// Replaces the default error response (status, `WWW-Authenticate`, JSON body) with your own.
+    /// [`BearerError`] gives the status, error code, description and challenge to reuse.
+    ///
     /// ```
     /// use actix_web::{http::StatusCode, HttpResponse};
     /// use genauth_actix::BearerAuthLayer;
@@ -83,7 +132,20 @@ genauth::__bearer_layer! {
     /// })
     /// # }
     /// ```
-    pub fn on_error;
+    pub fn on_error<F>(self, hook: F) -> Self
+    where
+        F: Fn(BearerError) -> HttpResponse + Send + Sync + 'static,
+    {
+        Self {
+            gate: self.gate.on_error(hook),
+        }
+    }
+
+    fn map(self, change: impl FnOnce(BearerAuthenticator) -> BearerAuthenticator) -> Self {
+        Self {
+            gate: self.gate.map_authenticator(change),
+        }
+    }
 }
 
 middleware! {
@@ -103,14 +165,14 @@ impl BearerAuthLayer {
             .headers()
             .get_all(AUTHORIZATION)
             .map(HeaderValue::as_bytes);
-        match self.auth.authenticate(authorization).await {
+        match self.gate.authenticator().authenticate(authorization).await {
             Ok(authenticated) => {
-                let context = self.auth.context(authenticated);
+                let context = self.gate.context(authenticated);
                 request.extensions_mut().insert(context);
                 Ok(service.call(request).await?.map_into_left_body())
             }
             Err(error) => {
-                let response = self.error_response(error);
+                let response = self.gate.error_response(error);
                 Ok(request.into_response(response).map_into_right_body())
             }
         }

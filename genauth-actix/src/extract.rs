@@ -38,7 +38,7 @@ use crate::rejection::{
 };
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use genauth::session::{extract_access_token, extract_claims, extract_login_state, extract_user};
+use genauth::adapter::{extract_access_token, extract_claims, extract_login_state, extract_user};
 use serde::de::DeserializeOwned;
 use std::future::{Ready, ready};
 

@@ -2,7 +2,7 @@
 //! failure with its status and body, and one enum per extractor composing them, each implementing
 //! [`ResponseError`]. Match on them (extract `Result<Claims, ClaimsRejection>`), or let actix-web
 //! turn them into responses. The catalog, statuses and bodies come from the core
-//! ([`genauth::session::ExtractError`]), shared with the axum adapter.
+//! ([`genauth::adapter::ExtractError`]), shared with the axum adapter.
 //!
 //! | failure | status |
 //! | --- | --- |

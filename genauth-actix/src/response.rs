@@ -1,13 +1,46 @@
-//! Turns the core's framework-neutral answers ([`Reply`]) into actix-web responses.
+//! The adapter's two conversions: an actix-web request head into the core's
+//! [`RequestHead`](genauth::web::RequestHead), and the core's answers ([`Reply`]) into actix-web
+//! responses ([`Actix`], the [`Framework`] marker).
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, SET_COOKIE};
-use genauth::session::Reply;
+use actix_web::{HttpRequest, HttpResponse};
+use genauth::adapter::Framework;
+use genauth::cookie::Cookie;
+use genauth::web::{Reply, RequestHead};
 use std::fmt::Display;
 
+/// actix-web, as the core's adapter seam names it.
+#[derive(Debug)]
+pub(crate) struct Actix;
+
+impl Framework for Actix {
+    type Response = HttpResponse;
+
+    fn response(reply: Reply) -> HttpResponse {
+        self::reply(reply)
+    }
+
+    fn add_cookies(response: &mut HttpResponse, cookies: &[Cookie<'_>]) {
+        append_set_cookies(response.headers_mut(), cookies);
+    }
+}
+
+/// The request's head for the core: its method, path and query (the full path, also inside a
+/// `Scope`), every header.
+pub(crate) fn request_head(request: &HttpRequest) -> RequestHead {
+    RequestHead::new(
+        request.method().as_str(),
+        request.uri().path_and_query().map_or("/", |pq| pq.as_str()),
+        request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes())),
+    )
+}
+
 /// The status for a numeric code from the core; 500 for a code actix-web does not accept.
-pub(crate) fn status(code: u16) -> StatusCode {
+fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
@@ -26,11 +59,6 @@ pub(crate) fn reply(reply: Reply) -> HttpResponse {
         }
     }
     response.map_into_boxed_body()
-}
-
-/// Adds one `Set-Cookie` per cookie to a response.
-pub(crate) fn add_cookies<C: Display>(response: &mut HttpResponse, cookies: &[C]) {
-    append_set_cookies(response.headers_mut(), cookies);
 }
 
 /// Appends one `Set-Cookie` per cookie: the core's cookies are `cookie` 0.18 values, actix-web's own

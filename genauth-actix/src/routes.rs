@@ -26,46 +26,93 @@
 //! # Ok(()) }
 //! ```
 
-use crate::response::{add_cookies, reply};
+use crate::response::{Actix, request_head};
 use crate::session::SessionLayer;
-use actix_web::http::header::{COOKIE, HeaderValue};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
-use genauth::session::{RequestCookies, SessionContext};
+use genauth::adapter::{SessionContext, SignInRoutes};
+use genauth::login::LoginError;
+use genauth::session::SessionManager;
+use std::sync::Arc;
 
-genauth::__web_auth! {
-    /// Browser sign-in for an actix-web application: a
-    /// [`SessionManager`](genauth::session::SessionManager) (client, sealing key, cookie settings)
-    /// plus where the login route lives. Cheap to clone (also into the `HttpServer::new` factory:
-    /// every worker shares the same manager and key); build it once and hand out its
-    /// [`routes`](Self::routes), [`session_layer`](Self::session_layer) and
-    /// [`require_login`](Self::require_login) middleware. Its fields, builder and what its routes
-    /// answer are defined in the core, shared with genauth-axum's `WebAuth`.
-    pub struct WebAuth => HttpResponse, reply, add_cookies, SessionLayer;
+/// Browser sign-in for an actix-web application: a [`SessionManager`] (client, sealing key, cookie
+/// settings) plus where the login route lives. Cheap to clone (also into the `HttpServer::new`
+/// factory: every worker shares the same manager and key); build it once and hand out its
+/// [`routes`](Self::routes), [`session_layer`](Self::session_layer) and
+/// [`require_login`](Self::require_login) middleware. What its routes answer is the core's
+/// ([`SignInRoutes`]), shared with genauth-axum's `WebAuth`.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct WebAuth {
+    routes: SignInRoutes<Actix>,
+}
+
+impl From<SessionManager> for WebAuth {
+    fn from(manager: SessionManager) -> Self {
+        Self::new(manager)
+    }
 }
 
 impl WebAuth {
+    /// Sign-in with this manager; the login route is at `/login`.
+    pub fn new(manager: SessionManager) -> Self {
+        Self {
+            routes: SignInRoutes::new(manager),
+        }
+    }
+
+    /// The login route's path as browsers see it (default `/login`; `/auth/login` when the routes
+    /// are mounted in `web::scope("/auth")`): where [`require_login`](Self::require_login) sends
+    /// browsers.
+    pub fn login_path(self, path: impl Into<String>) -> Self {
+        Self {
+            routes: self.routes.login_path(path),
+        }
+    }
+
+    /// Replaces the text page shown when the callback fails (its status is
+    /// [`LoginError::status_code`]).
+    pub fn on_login_error<F>(self, hook: F) -> Self
+    where
+        F: Fn(&LoginError) -> HttpResponse + Send + Sync + 'static,
+    {
+        Self {
+            routes: self.routes.on_login_error(hook),
+        }
+    }
+
+    /// The session manager.
+    pub fn manager(&self) -> &Arc<SessionManager> {
+        self.routes.manager()
+    }
+
+    /// A middleware that loads the session for every request and lets requests without one
+    /// through.
+    pub fn session_layer(&self) -> SessionLayer {
+        self.routes.session_gate().into()
+    }
+
+    /// A middleware that requires a session: browsers without one are redirected to the login
+    /// route (returning to the page afterwards), API clients get 401.
+    pub fn require_login(&self) -> SessionLayer {
+        self.routes.require_login_gate().into()
+    }
+
     /// The routes `GET /login`, `GET /callback`, `GET`/`POST /logout`, for `App::configure` or
     /// `Scope::configure`.
     pub fn routes(&self) -> impl FnOnce(&mut ServiceConfig) + 'static {
         let auth = self.clone();
         move |config| {
-            let login =
-                auth.handler(|auth, request| async move { auth.login(request.query_string()) });
+            let login = auth
+                .handler(|auth, request| async move { auth.routes.login(&request_head(&request)) });
             let callback = auth.handler(|auth, request| async move {
-                let cookies = request_cookies(&request);
-                auth.callback(&cookies, request.query_string()).await
+                auth.routes.callback(&request_head(&request)).await
             });
             let logout = auth.handler(|auth, request| async move {
                 let loaded = request.extensions().get::<SessionContext>().cloned();
-                let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
-                auth.logout(
-                    request.method().as_str(),
-                    header,
-                    &request_cookies(&request),
-                    loaded.as_ref(),
-                )
-                .await
+                auth.routes
+                    .logout(&request_head(&request), loaded.as_ref())
+                    .await
             });
             config
                 .route("/login", web::get().to(login))
@@ -86,8 +133,4 @@ impl WebAuth {
         let auth = self.clone();
         move |request| route(auth.clone(), request)
     }
-}
-
-fn request_cookies(request: &HttpRequest) -> RequestCookies {
-    RequestCookies::from_headers(request.headers().get_all(COOKIE).map(HeaderValue::as_bytes))
 }

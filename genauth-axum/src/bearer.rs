@@ -54,25 +54,75 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::response::Axum;
 use axum::response::{IntoResponse, Response};
-use genauth::bearer::{Authenticated, BearerError};
+use genauth::adapter::BearerGate;
+use genauth::bearer::{Authenticated, BearerAuthenticator, BearerError};
+use genauth::validator::TokenValidator;
 use http::header::AUTHORIZATION;
 use http::{HeaderValue, Request};
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use tower_layer::Layer;
 use tower_service::Service;
 
 type Validation = Pin<Box<dyn Future<Output = Result<Authenticated, BearerError>> + Send>>;
 
-genauth::__bearer_layer! {
-    /// A [`Layer`] requiring a valid bearer token (see the [module docs](self)). Cheap to clone: the
-    /// validator, its caches and the configuration are shared. Its fields and builder are defined in
-    /// the core, shared with genauth-actix's `BearerAuthLayer`.
-    pub struct BearerAuthLayer => Response, crate::response::reply;
+/// A [`Layer`] requiring a valid bearer token (see the [module docs](self)). Cheap to clone: the
+/// validator, its caches and the configuration are shared. Its policy and failure answers are the
+/// core's ([`BearerGate`]), shared with genauth-actix's `BearerAuthLayer`.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct BearerAuthLayer {
+    gate: BearerGate<Axum>,
+}
 
+impl BearerAuthLayer {
+    /// Requires a token accepted by `validator`, with no scope, realm `api`.
+    pub fn new(validator: impl TokenValidator) -> Self {
+        Self::from_authenticator(BearerAuthenticator::new(validator))
+    }
+
+    /// As [`new`](Self::new), sharing one validator (and its caches) between several layers.
+    pub fn from_arc(validator: Arc<dyn TokenValidator>) -> Self {
+        Self::from_authenticator(BearerAuthenticator::from_arc(validator))
+    }
+
+    /// A layer applying a core [`BearerAuthenticator`] policy.
+    pub fn from_authenticator(auth: BearerAuthenticator) -> Self {
+        Self {
+            gate: BearerGate::new(auth),
+        }
+    }
+
+    /// Requires every one of these scopes (the token's `scope` claim); otherwise 403
+    /// `insufficient_scope` listing them.
+    pub fn required_scopes<I, S>(self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.map(|auth| auth.required_scopes(scopes))
+    }
+
+    /// Optional mode for routes serving anonymous and authenticated clients: a request without
+    /// `Authorization` passes through (`Option<Claims>` is `None`); a malformed, invalid or
+    /// under-scoped token is still refused.
+    pub fn optional(self) -> Self {
+        self.map(BearerAuthenticator::optional)
+    }
+
+    /// The `realm` of the challenges (default `api`).
+    pub fn realm(self, realm: impl Into<String>) -> Self {
+        self.map(|auth| auth.realm(realm))
+    }
+
+    /// Replaces the default error response (status, `WWW-Authenticate`, JSON body) with your own.
+    /// [`BearerError`] gives the status, error code, description and challenge to reuse.
+    ///
     /// ```
     /// use axum::response::IntoResponse;
     /// use genauth_axum::BearerAuthLayer;
@@ -86,7 +136,20 @@ genauth::__bearer_layer! {
     /// })
     /// # }
     /// ```
-    pub fn on_error;
+    pub fn on_error<F>(self, hook: F) -> Self
+    where
+        F: Fn(BearerError) -> Response + Send + Sync + 'static,
+    {
+        Self {
+            gate: self.gate.on_error(hook),
+        }
+    }
+
+    fn map(self, change: impl FnOnce(BearerAuthenticator) -> BearerAuthenticator) -> Self {
+        Self {
+            gate: self.gate.map_authenticator(change),
+        }
+    }
 }
 
 impl<S> Layer<S> for BearerAuthLayer {
@@ -126,20 +189,20 @@ where
             .get_all(AUTHORIZATION)
             .iter()
             .map(HeaderValue::as_bytes);
-        let state = match self.layer.auth.token_from_headers(values) {
+        let state = match self.layer.gate.authenticator().token_from_headers(values) {
             Err(error) => State::Respond {
-                response: Some(self.layer.error_response(error)),
+                response: Some(self.layer.gate.error_response(error)),
             },
             Ok(None) => {
                 request
                     .extensions_mut()
-                    .insert(self.layer.auth.context(None));
+                    .insert(self.layer.gate.context(None));
                 State::Inner {
                     future: self.inner.call(request),
                 }
             }
             Ok(Some(token)) => {
-                let auth = self.layer.auth.clone();
+                let auth = self.layer.gate.authenticator().clone();
                 // The ready service goes into the future; a fresh clone takes its place (tower's
                 // usual pattern for calling the inner service after asynchronous work).
                 let clone = self.inner.clone();
@@ -212,13 +275,13 @@ where
                         (Ok(authenticated), Some(mut service), Some(mut request)) => {
                             request
                                 .extensions_mut()
-                                .insert(layer.auth.context(Some(authenticated)));
+                                .insert(layer.gate.context(Some(authenticated)));
                             State::Inner {
                                 future: service.call(request),
                             }
                         }
                         (Err(error), _, _) => State::Respond {
-                            response: Some(layer.error_response(error)),
+                            response: Some(layer.gate.error_response(error)),
                         },
                         _ => State::Respond { response: None },
                     };

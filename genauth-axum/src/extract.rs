@@ -34,7 +34,7 @@ use crate::rejection::{
     AccessTokenRejection, AuthUserRejection, ClaimsRejection, LoginStateRejection,
 };
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
-use genauth::session::{
+use genauth::adapter::{
     extract_access_token, extract_claims, extract_login_state, extract_user, optional,
 };
 use http::request::Parts;

@@ -72,7 +72,10 @@ pub mod session;
 
 pub use bearer::{BearerAuth, BearerAuthLayer};
 pub use extract::{AccessToken, AuthUser, Claims, LoginState};
-pub use routes::{WebAuth, auth_router};
+// The deprecated alias keeps its old root path.
+pub use routes::WebAuth;
+#[allow(deprecated)]
+pub use routes::auth_router;
 pub use session::{SessionLayer, SessionService};
 
 /// The core crate, re-exported.

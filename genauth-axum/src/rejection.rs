@@ -1,7 +1,7 @@
 //! Rejections of the [`extract`](crate::extract) extractors, in axum-core's style: one type per
 //! failure with its status and body, and one enum per extractor composing them. Match on them, or
 //! just let axum turn them into responses. The catalog, statuses and bodies come from the core
-//! ([`genauth::session::ExtractError`]), shared with the actix-web adapter.
+//! ([`genauth::adapter::ExtractError`]), shared with the actix-web adapter.
 //!
 //! | failure | status |
 //! | --- | --- |

@@ -1,14 +1,52 @@
-//! Turns the core's framework-neutral answers ([`Reply`]) into axum responses.
+//! The adapter's two conversions: an axum request head into the core's
+//! [`RequestHead`](genauth::web::RequestHead), and the core's answers ([`Reply`]) into axum
+//! responses ([`Axum`], the [`Framework`] marker).
 
 use axum::body::Body;
+use axum::extract::OriginalUri;
 use axum::response::Response;
-use genauth::session::Reply;
+use genauth::adapter::Framework;
+use genauth::cookie::Cookie;
+use genauth::web::{Reply, RequestHead};
 use http::header::SET_COOKIE;
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use std::fmt::Display;
 
+/// axum, as the core's adapter seam names it.
+#[derive(Debug)]
+pub(crate) struct Axum;
+
+impl Framework for Axum {
+    type Response = Response;
+
+    fn response(reply: Reply) -> Response {
+        self::reply(reply)
+    }
+
+    fn add_cookies(response: &mut Response, cookies: &[Cookie<'_>]) {
+        append_set_cookies(response.headers_mut(), cookies);
+    }
+}
+
+/// The request's head for the core: its method, the original path and query (the full path under
+/// `nest`), every header.
+pub(crate) fn request_head<B>(request: &Request<B>) -> RequestHead {
+    let uri = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or(request.uri(), |original| &original.0);
+    RequestHead::new(
+        request.method().as_str(),
+        uri.path_and_query().map_or("/", |pq| pq.as_str()),
+        request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes())),
+    )
+}
+
 /// The status for a numeric code from the core; 500 for a code `http` does not accept.
-pub(crate) fn status(code: u16) -> StatusCode {
+fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
@@ -29,11 +67,6 @@ pub(crate) fn reply(reply: Reply) -> Response {
         }
     }
     response
-}
-
-/// Adds one `Set-Cookie` per cookie to a response.
-pub(crate) fn add_cookies<C: Display>(response: &mut Response, cookies: &[C]) {
-    append_set_cookies(response.headers_mut(), cookies);
 }
 
 /// Appends one `Set-Cookie` per cookie (a cookie's `Display` is its `Set-Cookie` value).

@@ -23,26 +23,77 @@
 //! # }
 //! ```
 
-use crate::response;
+use crate::response::{Axum, request_head};
 use crate::session::SessionLayer;
-use axum::extract::State;
+use axum::Router;
+use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Extension, Router};
-use genauth::session::{RequestCookies, SessionContext};
-use http::header::COOKIE;
-use http::{HeaderMap, HeaderValue, Method, Uri};
+use genauth::adapter::{SessionContext, SignInRoutes};
+use genauth::login::LoginError;
+use genauth::session::SessionManager;
+use std::sync::Arc;
 
-genauth::__web_auth! {
-    /// Browser sign-in for an axum application: a [`SessionManager`](genauth::session::SessionManager)
-    /// (client, sealing key, cookie settings) plus where the login route lives. Cheap to clone; build
-    /// it once and hand out its [`routes`](Self::routes), [`session_layer`](Self::session_layer) and
-    /// [`require_login`](Self::require_login) layer. Its fields, builder and what its routes answer
-    /// are defined in the core, shared with genauth-actix's `WebAuth`.
-    pub struct WebAuth => Response, response::reply, response::add_cookies, SessionLayer;
+/// Browser sign-in for an axum application: a [`SessionManager`] (client, sealing key, cookie
+/// settings) plus where the login route lives. Cheap to clone; build it once and hand out its
+/// [`routes`](Self::routes), [`session_layer`](Self::session_layer) and
+/// [`require_login`](Self::require_login) layer. What its routes answer is the core's
+/// ([`SignInRoutes`]), shared with genauth-actix's `WebAuth`.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct WebAuth {
+    routes: SignInRoutes<Axum>,
+}
+
+impl From<SessionManager> for WebAuth {
+    fn from(manager: SessionManager) -> Self {
+        Self::new(manager)
+    }
 }
 
 impl WebAuth {
+    /// Sign-in with this manager; the login route is at `/login`.
+    pub fn new(manager: SessionManager) -> Self {
+        Self {
+            routes: SignInRoutes::new(manager),
+        }
+    }
+
+    /// The login route's path as browsers see it (default `/login`; `/auth/login` when the routes
+    /// are mounted under `/auth`): where [`require_login`](Self::require_login) sends browsers.
+    pub fn login_path(self, path: impl Into<String>) -> Self {
+        Self {
+            routes: self.routes.login_path(path),
+        }
+    }
+
+    /// Replaces the text page shown when the callback fails (its status is
+    /// [`LoginError::status_code`]).
+    pub fn on_login_error<F>(self, hook: F) -> Self
+    where
+        F: Fn(&LoginError) -> Response + Send + Sync + 'static,
+    {
+        Self {
+            routes: self.routes.on_login_error(hook),
+        }
+    }
+
+    /// The session manager.
+    pub fn manager(&self) -> &Arc<SessionManager> {
+        self.routes.manager()
+    }
+
+    /// A layer that loads the session for every request and lets requests without one through.
+    pub fn session_layer(&self) -> SessionLayer {
+        self.routes.session_gate().into()
+    }
+
+    /// A layer that requires a session: browsers without one are redirected to the login route
+    /// (returning to the page afterwards), API clients get 401.
+    pub fn require_login(&self) -> SessionLayer {
+        self.routes.require_login_gate().into()
+    }
+
     /// The routes `GET /login`, `GET /callback`, `GET`/`POST /logout`, for `merge` or `nest`.
     pub fn routes<S>(&self) -> Router<S>
     where
@@ -56,7 +107,8 @@ impl WebAuth {
     }
 }
 
-/// The routes of `auth` ([`WebAuth::routes`]).
+/// The routes of `auth`.
+#[deprecated(since = "0.1.1", note = "use `WebAuth::routes`")]
 pub fn auth_router<S>(auth: &WebAuth) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -64,31 +116,15 @@ where
     auth.routes()
 }
 
-fn request_cookies(headers: &HeaderMap) -> RequestCookies {
-    RequestCookies::from_headers(headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes))
+async fn login(State(auth): State<WebAuth>, request: Request) -> Response {
+    auth.routes.login(&request_head(&request))
 }
 
-async fn login(State(auth): State<WebAuth>, uri: Uri) -> Response {
-    auth.login(uri.query().unwrap_or_default())
+async fn callback(State(auth): State<WebAuth>, request: Request) -> Response {
+    auth.routes.callback(&request_head(&request)).await
 }
 
-async fn callback(State(auth): State<WebAuth>, headers: HeaderMap, uri: Uri) -> Response {
-    auth.callback(&request_cookies(&headers), uri.query().unwrap_or_default())
-        .await
-}
-
-async fn logout(
-    State(auth): State<WebAuth>,
-    method: Method,
-    headers: HeaderMap,
-    loaded: Option<Extension<SessionContext>>,
-) -> Response {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    auth.logout(
-        method.as_str(),
-        header,
-        &request_cookies(&headers),
-        loaded.as_ref().map(|Extension(context)| context),
-    )
-    .await
+async fn logout(State(auth): State<WebAuth>, request: Request) -> Response {
+    let loaded = request.extensions().get::<SessionContext>();
+    auth.routes.logout(&request_head(&request), loaded).await
 }

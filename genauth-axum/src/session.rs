@@ -1,6 +1,6 @@
 //! [`SessionLayer`]: loads the signed-in user's session from its sealed cookie for every request.
 //!
-//! The layer parses the `Cookie` header, opens the session
+//! The layer opens the session from its cookie
 //! ([`SessionManager::open`](genauth::session::SessionManager::open)), refreshes its tokens when the
 //! access token expires within the refresh skew (rewriting the cookie in the response, or removing
 //! it when the provider rejects the refresh token), and makes it available to the
@@ -15,7 +15,9 @@
 //! `SessionLayer` of the same manager already loaded; a layer of another manager (say, staff pages
 //! inside a customer site) loads its own session, and the extractors behind it read that one.
 //!
-//! Cookies are read and written directly from the headers: no `CookieManagerLayer` is needed.
+//! Cookies are read and written directly from the headers: no `CookieManagerLayer` is needed. What
+//! the layer decides, before and after the handler, is the core's
+//! [`SessionGate`](genauth::adapter::SessionGate), shared with genauth-actix's `SessionLayer`.
 //!
 //! ```no_run
 //! use axum::{routing::get, Json, Router};
@@ -28,10 +30,12 @@
 //! # }
 //! ```
 
-use axum::extract::OriginalUri;
+use crate::response::{append_set_cookies, polled_after_completion, request_head};
 use axum::response::{IntoResponse, Response};
-use genauth::session::{LoadedSession, RequestCookies, SessionContext, SessionManager};
-use http::header::{ACCEPT, AUTHORIZATION, COOKIE, SET_COOKIE};
+use genauth::adapter::{Proceed, SessionContext, SessionGate, SessionStep};
+use genauth::session::SessionManager;
+use genauth::web::Reply;
+use http::header::SET_COOKIE;
 use http::{HeaderValue, Request};
 use pin_project_lite::pin_project;
 use std::future::Future;
@@ -41,12 +45,37 @@ use std::task::{Context, Poll, ready};
 use tower_layer::Layer;
 use tower_service::Service;
 
-type Loading = Pin<Box<dyn Future<Output = LoadedSession> + Send>>;
+type Refreshing = Pin<Box<dyn Future<Output = Result<Proceed, Reply>> + Send>>;
 
-genauth::__session_layer! {
-    /// A [`Layer`] that loads the session (see the [module docs](self)). Cheap to clone. Its fields
-    /// and builder are defined in the core, shared with genauth-actix's `SessionLayer`.
-    pub struct SessionLayer;
+/// A [`Layer`] that loads the session (see the [module docs](self)). Cheap to clone.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct SessionLayer {
+    gate: SessionGate,
+}
+
+impl SessionLayer {
+    /// A layer loading sessions with `manager`; requests without a session pass through.
+    pub fn new(manager: Arc<SessionManager>) -> Self {
+        Self {
+            gate: SessionGate::new(manager),
+        }
+    }
+
+    /// Login-required mode: requests without a session are sent to `login_path` (browsers) or get
+    /// 401 (API clients). `login_path` is the path of the login route as the browser sees it, e.g.
+    /// `/login` or `/auth/login`.
+    pub fn require_login(self, login_path: impl Into<String>) -> Self {
+        Self {
+            gate: self.gate.require_login(login_path),
+        }
+    }
+}
+
+impl From<SessionGate> for SessionLayer {
+    fn from(gate: SessionGate) -> Self {
+        Self { gate }
+    }
 }
 
 impl<S> Layer<S> for SessionLayer {
@@ -80,117 +109,52 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        // An outer SessionLayer of the same manager already loaded (and refreshed) the session.
-        // Another manager's context is not reused: this layer loads its own and replaces it.
-        if let Some(context) = request.extensions().get::<SessionContext>()
-            && context.is_loaded_by(&self.layer.manager)
-        {
-            let signed_in = context.is_signed_in();
-            return ResponseFuture::new(self.proceed(request, signed_in, Vec::new()));
-        }
-        let manager = &self.layer.manager;
-        let cookies = RequestCookies::from_headers(
-            request
-                .headers()
-                .get_all(COOKIE)
-                .iter()
-                .map(HeaderValue::as_bytes),
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let step = self.layer.gate.before(
+            request.extensions().get::<SessionContext>(),
+            request_head(&request),
         );
-        let state = match manager.open(&cookies) {
-            Some(session) if manager.needs_refresh(&session) => {
-                let manager = manager.clone();
+        let state = match step {
+            SessionStep::Refresh(refresh) => {
+                // The ready service goes into the future; a fresh clone takes its place (tower's
+                // usual pattern for calling the inner service after asynchronous work).
                 let clone = self.inner.clone();
-                State::Loading {
-                    loading: Box::pin(
-                        async move { manager.refresh_session(session, &cookies).await },
-                    ),
+                State::Refreshing {
+                    refreshing: Box::pin(refresh.run()),
                     service: Some(std::mem::replace(&mut self.inner, clone)),
                     request: Some(request),
-                    layer: self.layer.clone(),
                 }
             }
-            session => {
-                let signed_in = session.is_some();
-                request
-                    .extensions_mut()
-                    .insert(SessionContext::new(session, manager));
-                self.proceed(request, signed_in, Vec::new())
-            }
+            SessionStep::Proceed(proceed) => next(&mut self.inner, request, Ok(proceed)),
+            SessionStep::Respond(answer) => next(&mut self.inner, request, Err(answer)),
         };
-        ResponseFuture::new(state)
+        ResponseFuture { state }
     }
 }
 
-impl<S> SessionService<S> {
-    fn proceed<B>(
-        &mut self,
-        request: Request<B>,
-        signed_in: bool,
-        set_cookies: Vec<HeaderValue>,
-    ) -> State<S, B>
-    where
-        S: Service<Request<B>>,
-    {
-        proceed(
-            &mut self.inner,
-            &self.layer,
-            request,
-            signed_in,
-            set_cookies,
-        )
-    }
-}
-
-/// Calls the inner service, or answers for it when login is required and there is no session.
-fn proceed<S, B>(
+/// Calls the inner service, or answers for it.
+fn next<S, B>(
     service: &mut S,
-    layer: &SessionLayer,
-    request: Request<B>,
-    signed_in: bool,
-    set_cookies: Vec<HeaderValue>,
+    mut request: Request<B>,
+    decision: Result<Proceed, Reply>,
 ) -> State<S, B>
 where
     S: Service<Request<B>>,
 {
-    match &layer.login_path {
-        Some(login_path) if !signed_in => {
-            let mut response = login_required(&request, login_path);
-            for value in set_cookies {
-                response.headers_mut().append(SET_COOKIE, value);
+    match decision {
+        Ok(mut proceed) => {
+            if let Some(context) = proceed.context.take() {
+                request.extensions_mut().insert(context);
             }
-            State::Respond {
-                response: Some(response),
+            State::Inner {
+                future: service.call(request),
+                proceed: Some(proceed),
             }
         }
-        _ => State::Inner {
-            future: service.call(request),
-            manager: (!set_cookies.is_empty()).then(|| layer.manager.clone()),
-            set_cookies,
+        Err(answer) => State::Respond {
+            response: Some(crate::response::reply(answer)),
         },
     }
-}
-
-/// 302 to login for a browser, 401 for an API client ([`genauth::login::login_required`]).
-fn login_required<B>(request: &Request<B>, login_path: &str) -> Response {
-    let headers = request.headers();
-    let uri = request
-        .extensions()
-        .get::<OriginalUri>()
-        .map_or(request.uri(), |original| &original.0);
-    crate::response::reply(genauth::login::login_required(
-        request.method().as_str(),
-        headers.get(ACCEPT).and_then(|v| v.to_str().ok()),
-        headers.contains_key(AUTHORIZATION),
-        login_path,
-        uri.path_and_query().map_or("/", |pq| pq.as_str()),
-    ))
-}
-
-fn header_values<C: std::fmt::Display>(cookies: &[C]) -> Vec<HeaderValue> {
-    let mut headers = http::HeaderMap::new();
-    crate::response::append_set_cookies(&mut headers, cookies);
-    headers.get_all(SET_COOKIE).iter().cloned().collect()
 }
 
 pin_project! {
@@ -206,33 +170,21 @@ pin_project! {
     }
 }
 
-impl<S, B> ResponseFuture<S, B>
-where
-    S: Service<Request<B>>,
-{
-    fn new(state: State<S, B>) -> Self {
-        Self { state }
-    }
-}
-
 pin_project! {
     #[project = StateProj]
     enum State<S, B>
     where
         S: Service<Request<B>>,
     {
-        Loading {
-            loading: Loading,
+        Refreshing {
+            refreshing: Refreshing,
             service: Option<S>,
             request: Option<Request<B>>,
-            layer: SessionLayer,
         },
         Inner {
             #[pin]
             future: S::Future,
-            // Present when there are cookies to set.
-            manager: Option<Arc<SessionManager>>,
-            set_cookies: Vec<HeaderValue>,
+            proceed: Option<Proceed>,
         },
         Respond {
             response: Option<Response>,
@@ -251,49 +203,35 @@ where
         loop {
             let mut this = self.as_mut().project();
             match this.state.as_mut().project() {
-                StateProj::Loading {
-                    loading,
+                StateProj::Refreshing {
+                    refreshing,
                     service,
                     request,
-                    layer,
                 } => {
-                    let loaded = ready!(loading.as_mut().poll(cx));
-                    let set_cookies = header_values(&loaded.set_cookies);
+                    let decision = ready!(refreshing.as_mut().poll(cx));
                     let next = match (service.take(), request.take()) {
-                        (Some(mut service), Some(mut request)) => {
-                            let signed_in = loaded.session.is_some();
-                            request
-                                .extensions_mut()
-                                .insert(SessionContext::new(loaded.session, &layer.manager));
-                            proceed(&mut service, layer, request, signed_in, set_cookies)
-                        }
+                        (Some(mut service), Some(request)) => next(&mut service, request, decision),
                         _ => State::Respond { response: None },
                     };
                     this.state.set(next);
                 }
-                StateProj::Inner {
-                    future,
-                    manager,
-                    set_cookies,
-                } => {
+                StateProj::Inner { future, proceed } => {
                     let mut response = ready!(future.poll(cx))?.into_response();
-                    let headers = response.headers_mut();
-                    let written = headers
-                        .get_all(SET_COOKIE)
-                        .iter()
-                        .map(HeaderValue::as_bytes);
-                    // A handler that wrote the session (sign-in, logout) has the last word.
-                    if !manager.as_ref().is_some_and(|m| m.writes_session(written)) {
-                        for value in set_cookies.drain(..) {
-                            headers.append(SET_COOKIE, value);
-                        }
+                    if let Some(proceed) = proceed.take().filter(Proceed::has_cookies) {
+                        let headers = response.headers_mut();
+                        let written = headers
+                            .get_all(SET_COOKIE)
+                            .iter()
+                            .map(HeaderValue::as_bytes);
+                        let add = proceed.cookies_to_add(written);
+                        append_set_cookies(headers, &add);
                     }
                     return Poll::Ready(Ok(response));
                 }
                 StateProj::Respond { response } => {
                     return Poll::Ready(Ok(response
                         .take()
-                        .unwrap_or_else(crate::response::polled_after_completion)));
+                        .unwrap_or_else(polled_after_completion)));
                 }
             }
         }

@@ -31,9 +31,9 @@
 //! ```
 
 use crate::claims::Claims;
-use crate::session::Reply;
 use crate::types::AccessToken;
 use crate::validator::{TokenValidator, ValidationError};
+use crate::web::Reply;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::sync::Arc;
@@ -140,7 +140,7 @@ impl BearerError {
         if matches!(self, Self::ProviderUnavailable(_)) {
             return None;
         }
-        let mut challenge = format!("Bearer realm=\"{}\"", quote(realm));
+        let mut challenge = format!("Bearer realm=\"{}\"", quoted_string(realm));
         if let Some(code) = self.error_code() {
             challenge.push_str(&format!(", error=\"{code}\""));
         }
@@ -293,18 +293,6 @@ impl Authenticated {
     }
 }
 
-/// What a bearer middleware found for a request: the verified token (`None` for an anonymous
-/// request in optional mode) and the realm for challenges. Adapters put it in the request's
-/// extensions for the extractors ([`crate::session::extract_claims`],
-/// [`crate::session::extract_access_token`]).
-#[derive(Clone, Debug)]
-pub struct BearerContext {
-    /// The verified token and claims.
-    pub authenticated: Option<Authenticated>,
-    /// The middleware's realm.
-    pub realm: Arc<str>,
-}
-
 /// The bearer-authentication policy of a set of routes: validator, required scopes, optional mode,
 /// realm. Cheap to clone (`Arc` inside); both web adapters' bearer layers wrap one.
 #[derive(Clone)]
@@ -367,7 +355,18 @@ impl BearerAuthenticator {
         self
     }
 
+    /// The configured realm ([`realm`](Self::realm)).
+    pub fn get_realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// The realm, shared (no allocation per request).
+    pub(crate) fn shared_realm(&self) -> &Arc<str> {
+        &self.realm
+    }
+
     /// The configured realm.
+    #[deprecated(since = "0.1.1", note = "renamed to `get_realm`")]
     pub fn realm_name(&self) -> &str {
         &self.realm
     }
@@ -377,17 +376,15 @@ impl BearerAuthenticator {
         self.optional
     }
 
-    /// The required scopes.
-    pub fn scopes(&self) -> &[String] {
+    /// The required scopes ([`required_scopes`](Self::required_scopes)).
+    pub fn get_required_scopes(&self) -> &[String] {
         &self.required_scopes
     }
 
-    /// The request-extension value for a request this policy let through.
-    pub fn context(&self, authenticated: Option<Authenticated>) -> BearerContext {
-        BearerContext {
-            authenticated,
-            realm: self.realm.clone(),
-        }
+    /// The required scopes.
+    #[deprecated(since = "0.1.1", note = "renamed to `get_required_scopes`")]
+    pub fn scopes(&self) -> &[String] {
+        &self.required_scopes
     }
 
     /// The validator.
@@ -450,7 +447,7 @@ impl BearerAuthenticator {
 
 /// Escapes a quoted-string's content (RFC 9110 §5.6.4): `\` and `"` backslash-escaped, control
 /// characters dropped.
-fn quote(value: &str) -> String {
+fn quoted_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -489,339 +486,5 @@ fn sanitize_scope(scope: &str) -> String {
         .collect()
 }
 
-/// Defines a web adapter's `BearerAuthLayer` (fields, `Debug`, builder, and the `error_response` its
-/// middleware answers failures with), the same in every adapter, which then implements its
-/// framework's middleware traits for it. `$response` is the framework's response type, `$reply` the
-/// adapter's `fn(Reply) -> $response`. The doc attributes after the struct line are appended to
-/// `on_error`'s docs (a framework-specific example). Not for applications.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __bearer_layer {
-    (
-        $(#[$doc:meta])*
-        pub struct BearerAuthLayer => $response:ty, $reply:path;
-        $(#[$on_error_doc:meta])*
-        pub fn on_error;
-    ) => {
-        $(#[$doc])*
-        #[derive(Clone)]
-        #[must_use]
-        pub struct BearerAuthLayer {
-            auth: $crate::bearer::BearerAuthenticator,
-            on_error: Option<
-                ::std::sync::Arc<dyn Fn($crate::bearer::BearerError) -> $response + Send + Sync>,
-            >,
-        }
-
-        impl ::core::fmt::Debug for BearerAuthLayer {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let hook = self.on_error.as_ref().map(|_| "Fn(BearerError) -> response");
-                f.debug_struct("BearerAuthLayer")
-                    .field("auth", &self.auth)
-                    .field("on_error", &hook)
-                    .finish()
-            }
-        }
-
-        impl BearerAuthLayer {
-            /// Requires a token accepted by `validator`, with no scope, realm `api`.
-            pub fn new(validator: impl $crate::validator::TokenValidator) -> Self {
-                Self::from_authenticator($crate::bearer::BearerAuthenticator::new(validator))
-            }
-
-            /// As [`new`](Self::new), sharing one validator (and its caches) between several
-            /// layers.
-            pub fn from_arc(
-                validator: ::std::sync::Arc<dyn $crate::validator::TokenValidator>,
-            ) -> Self {
-                Self::from_authenticator($crate::bearer::BearerAuthenticator::from_arc(validator))
-            }
-
-            /// A layer applying a core
-            /// [`BearerAuthenticator`](genauth::bearer::BearerAuthenticator) policy.
-            pub fn from_authenticator(auth: $crate::bearer::BearerAuthenticator) -> Self {
-                Self {
-                    auth,
-                    on_error: None,
-                }
-            }
-
-            /// Requires every one of these scopes (the token's `scope` claim); otherwise 403
-            /// `insufficient_scope` listing them.
-            pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
-            where
-                I: IntoIterator<Item = S>,
-                S: Into<String>,
-            {
-                self.auth = self.auth.required_scopes(scopes);
-                self
-            }
-
-            /// Optional mode for routes serving anonymous and authenticated clients: a request
-            /// without `Authorization` passes through (`Option<Claims>` is `None`); a malformed,
-            /// invalid or under-scoped token is still refused.
-            pub fn optional(mut self) -> Self {
-                self.auth = self.auth.optional();
-                self
-            }
-
-            /// The `realm` of the challenges (default `api`).
-            pub fn realm(mut self, realm: impl Into<String>) -> Self {
-                self.auth = self.auth.realm(realm);
-                self
-            }
-
-            /// Replaces the default error response (status, `WWW-Authenticate`, JSON body) with
-            /// your own. [`BearerError`](genauth::bearer::BearerError) gives the status, error code,
-            /// description and challenge to reuse.
-            ///
-            $(#[$on_error_doc])*
-            pub fn on_error<F>(mut self, hook: F) -> Self
-            where
-                F: Fn($crate::bearer::BearerError) -> $response + Send + Sync + 'static,
-            {
-                self.on_error = Some(::std::sync::Arc::new(hook));
-                self
-            }
-
-            /// The hook's response to `error`, else the core's
-            /// ([`BearerError::reply`](genauth::bearer::BearerError::reply)).
-            fn error_response(&self, error: $crate::bearer::BearerError) -> $response {
-                error.log();
-                match &self.on_error {
-                    Some(hook) => hook(error),
-                    None => $reply(error.reply(self.auth.realm_name())),
-                }
-            }
-        }
-    };
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(v: &str) -> Result<&str, BearerError> {
-        parse_authorization_value(v.as_bytes())
-    }
-
-    #[test]
-    fn claims_as_the_default_type_or_a_custom_one() {
-        let claims: Claims = serde_json::from_value(serde_json::json!({
-            "sub": "u1", "scope": "read", "tenant": "t1"
-        }))
-        .unwrap();
-        let authenticated = Authenticated {
-            token: AccessToken::new("t"),
-            claims: Arc::new(claims.clone()),
-        };
-        // The default type: the claims themselves.
-        assert_eq!(
-            authenticated.claims_as::<crate::ExtraClaims>().unwrap(),
-            claims
-        );
-        // A custom type: deserialized from the claims.
-        #[derive(serde::Deserialize, Debug)]
-        struct Tenant {
-            tenant: String,
-        }
-        assert_eq!(
-            authenticated.claims_as::<Tenant>().unwrap().extra.tenant,
-            "t1"
-        );
-        #[derive(serde::Deserialize, Debug)]
-        struct NeedsRole {
-            #[allow(dead_code)]
-            role: String,
-        }
-        assert!(authenticated.claims_as::<NeedsRole>().is_err());
-    }
-
-    #[test]
-    fn bearer_scheme_is_case_insensitive_and_token_is_b64token() {
-        assert_eq!(parse("Bearer abc").unwrap(), "abc");
-        assert_eq!(parse("bearer abc").unwrap(), "abc");
-        assert_eq!(parse("BEARER  a-b.c_d~e+f/g==").unwrap(), "a-b.c_d~e+f/g==");
-        assert_eq!(parse(" Bearer abc ").unwrap(), "abc");
-    }
-
-    #[test]
-    fn malformed_headers_are_invalid_request() {
-        for bad in [
-            "Basic dXNlcjpwYXNz",
-            "Bearer",
-            "Bearer ",
-            "Bearer a b",
-            "Bearer a\"b",
-            "Bearer =",
-            "Bearer a=b",
-            "Bearerabc",
-            "Token abc",
-            "",
-        ] {
-            let err = parse(bad).unwrap_err();
-            assert!(matches!(err, BearerError::InvalidRequest(_)), "{bad:?}");
-            assert_eq!(err.status_code(), 400);
-            assert_eq!(err.error_code(), Some("invalid_request"));
-        }
-        assert!(parse_authorization_value(b"Bearer \xff").is_err());
-    }
-
-    #[test]
-    fn missing_and_repeated_headers() {
-        assert_eq!(parse_authorization(Vec::<&[u8]>::new()).unwrap(), None);
-        let err =
-            parse_authorization([b"Bearer a".as_slice(), b"Bearer b".as_slice()]).unwrap_err();
-        assert_eq!(err.status_code(), 400);
-    }
-
-    #[test]
-    fn missing_token_challenge_has_no_error_code() {
-        let err = BearerError::MissingToken;
-        assert_eq!(err.status_code(), 401);
-        assert_eq!(
-            err.www_authenticate("api").unwrap(),
-            r#"Bearer realm="api""#
-        );
-        assert_eq!(err.json_body()["error"], "unauthorized");
-    }
-
-    #[test]
-    fn invalid_token_challenge() {
-        let err =
-            BearerError::from_validation(ValidationError::Malformed("not a \"JWT\"\n\\".into()));
-        assert_eq!(err.status_code(), 401);
-        let challenge = err.www_authenticate("my \"realm\"\\").unwrap();
-        assert_eq!(
-            challenge,
-            r#"Bearer realm="my \"realm\"\\", error="invalid_token", error_description="malformed token: not a 'JWT'?/""#
-        );
-    }
-
-    #[test]
-    fn description_is_restricted_and_bounded() {
-        let long = "é".repeat(300);
-        let d = sanitize_description(&long);
-        assert_eq!(d.len(), MAX_DESCRIPTION_LEN);
-        assert!(
-            d.bytes()
-                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
-        );
-        assert_eq!(quote("a\u{7}b"), "ab");
-    }
-
-    #[test]
-    fn provider_unavailable_is_503_without_challenge() {
-        let err = BearerError::from_validation(ValidationError::NoUsableKeys);
-        assert_eq!(err.status_code(), 503);
-        assert_eq!(err.error_code(), None);
-        assert_eq!(err.www_authenticate("api"), None);
-        assert_eq!(err.json_body()["error"], "temporarily_unavailable");
-        let bad = BearerError::from_validation(ValidationError::InvalidSignature);
-        assert_eq!(bad.status_code(), 401);
-        assert_eq!(bad.error_code(), Some("invalid_token"));
-    }
-
-    #[tokio::test]
-    async fn authenticator_flow() {
-        let validator = |token: String| async move {
-            match token.as_str() {
-                "good" => Ok(serde_json::from_value::<Claims>(
-                    serde_json::json!({"sub": "u", "scope": "read"}),
-                )
-                .unwrap()),
-                "down" => Err(ValidationError::NoUsableKeys),
-                _ => Err(ValidationError::Rejected("unknown".into())),
-            }
-        };
-        let auth = BearerAuthenticator::new(validator);
-        let h = |v: &'static str| [v.as_bytes()];
-        let ok = auth.authenticate(h("Bearer good")).await.unwrap().unwrap();
-        assert_eq!(ok.claims.sub.as_deref(), Some("u"));
-        assert_eq!(ok.token.secret(), "good");
-        assert_eq!(
-            auth.authenticate(h("Bearer bad"))
-                .await
-                .unwrap_err()
-                .status_code(),
-            401
-        );
-        assert_eq!(
-            auth.authenticate(h("Bearer down"))
-                .await
-                .unwrap_err()
-                .status_code(),
-            503
-        );
-        assert_eq!(
-            auth.authenticate(h("Basic x"))
-                .await
-                .unwrap_err()
-                .status_code(),
-            400
-        );
-        assert!(matches!(
-            auth.authenticate(std::iter::empty()).await,
-            Err(BearerError::MissingToken)
-        ));
-        let scoped = auth.clone().required_scopes(["write"]);
-        assert_eq!(
-            scoped
-                .authenticate(h("Bearer good"))
-                .await
-                .unwrap_err()
-                .status_code(),
-            403
-        );
-        let optional = auth.optional();
-        assert!(
-            optional
-                .authenticate(std::iter::empty())
-                .await
-                .unwrap()
-                .is_none()
-        );
-        assert_eq!(
-            optional
-                .authenticate(h("Bearer bad"))
-                .await
-                .unwrap_err()
-                .status_code(),
-            401
-        );
-    }
-
-    #[test]
-    fn insufficient_scope_lists_required_scopes() {
-        let claims: Claims =
-            serde_json::from_value(serde_json::json!({"scope": "openid read"})).unwrap();
-        assert!(check_scopes(&claims, &["read"]).is_ok());
-        assert!(check_scopes::<_, &str>(&claims, &[]).is_ok());
-        let err = check_scopes(&claims, &["read", "write"]).unwrap_err();
-        assert_eq!(err.status_code(), 403);
-        assert_eq!(
-            err.www_authenticate("api").unwrap(),
-            r#"Bearer realm="api", error="insufficient_scope", error_description="the token lacks a scope this resource requires", scope="read write""#
-        );
-    }
-
-    #[test]
-    fn default_replies() {
-        let reply = BearerError::MissingToken.reply("api");
-        assert_eq!(reply.status, 401);
-        assert_eq!(
-            reply.header_value("www-authenticate"),
-            Some(r#"Bearer realm="api""#)
-        );
-        assert_eq!(reply.header_value("content-type"), Some("application/json"));
-        assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&reply.body).unwrap()["error"],
-            "unauthorized"
-        );
-        let reply = BearerError::ProviderUnavailable(ValidationError::NoUsableKeys).reply("api");
-        assert_eq!(reply.status, 503);
-        assert_eq!(reply.header_value("www-authenticate"), None);
-        assert_eq!(reply.header_value("retry-after"), Some("5"));
-        assert!(reply.body.contains("temporarily_unavailable"));
-    }
-}
+mod tests;

@@ -39,6 +39,35 @@ impl std::str::FromStr for Protocol {
     }
 }
 
+impl Protocol {
+    /// The configuration name: `oidc`, `oauth`, `saml` or `cas` (what [`FromStr`](std::str::FromStr)
+    /// parses, and what sessions serialize).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Oidc => "oidc",
+            Self::OAuth2 => "oauth",
+            Self::Saml => "saml",
+            Self::Cas => "cas",
+        }
+    }
+}
+
+/// As its configuration name ([`Protocol::as_str`]): the form sealed sessions and pending logins
+/// hold.
+impl serde::Serialize for Protocol {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// From any name [`FromStr`](std::str::FromStr) accepts.
+impl<'de> serde::Deserialize<'de> for Protocol {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// How the client authenticates to the token, introspection and revocation endpoints
 /// (RFC 6749 §2.3.1; OpenID Connect Core §9; names from RFC 7591 `token_endpoint_auth_method`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

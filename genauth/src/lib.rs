@@ -14,6 +14,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod authorize;
 pub mod bearer;
 pub mod cas;
@@ -37,6 +38,7 @@ pub mod token;
 pub mod types;
 pub mod userinfo;
 pub mod validator;
+pub mod web;
 
 pub use claims::{Claims, ExtraClaims};
 pub use client::Client;

@@ -1,0 +1,134 @@
+//! Logout: [`SessionManager::logout`] ends the session and sends the browser to the provider's
+//! logout; [`SessionManager::logout_refusal`] and [`is_cross_site_logout`] refuse logout CSRF.
+
+use super::{Session, SessionManager};
+use crate::introspection::TokenTypeHint;
+use crate::logout::LogoutParams;
+use crate::web::{Redirect, Reply, RequestHead};
+
+impl SessionManager {
+    /// Whether a request to the logout route must be refused because another site sent it, and
+    /// the answer then (403, a short text page; nothing else happens: the session stays).
+    ///
+    /// `GET /logout` from this site's own links and typed URLs keeps working; refused are requests
+    /// the browser marks `Sec-Fetch-Site: cross-site` (any method: with `SameSite=Lax` the session
+    /// cookie goes along on another site's top-level link), and unsafe methods (`POST`, …) whose
+    /// `Origin` is not this application's, the origin of its redirect URI (for browsers without
+    /// Fetch Metadata). See [`is_cross_site_logout`].
+    pub fn logout_refusal(&self, request: &RequestHead) -> Option<Reply> {
+        let method = request.method();
+        let own_origin = self
+            .client
+            .redirect_uri(self.authorize_params.redirect_uri.as_deref())
+            .ok()
+            .map(|uri| uri.origin())
+            .filter(url::Origin::is_tuple)
+            .map(|origin| origin.ascii_serialization());
+        if !is_cross_site_logout(
+            method,
+            request.header("sec-fetch-site"),
+            request.header("origin"),
+            own_origin.as_deref(),
+        ) {
+            return None;
+        }
+        tracing::warn!(method, "cross-site logout request refused");
+        Some(Reply::text(
+            403,
+            "Sign-out refused: the request came from another site.\n\n\
+             To sign out, use this site's own sign-out link.\n",
+        ))
+    }
+
+    /// Signs out: removes the session cookies, revokes the refresh token when configured (failures
+    /// are logged, not fatal), and redirects to the provider's logout URL ([`Client::logout_url`](crate::Client::logout_url),
+    /// with `id_token_hint` and the post-logout redirect), or to the post-logout redirect (else `/`)
+    /// when the provider has none.
+    ///
+    /// `loaded` is the session this manager's session middleware loaded for this request, when it
+    /// ran (`Some(None)`: it found none): that session, refreshed on the way in if that was due, is
+    /// the one ended (its refresh token revoked, its ID token the hint), not the one the request's
+    /// cookies held before that refresh. With `None` (no middleware of this manager on the route)
+    /// the session is opened from the request's cookies.
+    ///
+    /// Check [`logout_refusal`](Self::logout_refusal) first.
+    pub async fn logout(
+        &self,
+        request: &RequestHead,
+        loaded: Option<Option<&Session>>,
+    ) -> Redirect {
+        let session = match loaded {
+            Some(session) => session.cloned(),
+            None => self.open(request),
+        };
+        if self.revoke_on_logout {
+            if let Some(tokens) = session.as_ref().and_then(|s| s.tokens.as_ref()) {
+                let (token, hint) = match &tokens.refresh_token {
+                    Some(rt) => (rt.secret(), TokenTypeHint::RefreshToken),
+                    None => (tokens.access_token.secret(), TokenTypeHint::AccessToken),
+                };
+                if let Err(e) = self.client.revoke(token, Some(hint)).await {
+                    tracing::warn!(error = %e, "token revocation at logout failed");
+                }
+            }
+        }
+        let params = LogoutParams {
+            id_token_hint: session.as_ref().and_then(|s| s.id_token().cloned()),
+            post_logout_redirect_uri: self.post_logout_redirect_uri.clone(),
+            ..LogoutParams::default()
+        };
+        let location = match self.client.logout_url(&params) {
+            Ok(url) => url.into(),
+            Err(e) => {
+                tracing::warn!(error = %e, "no provider logout URL; redirecting locally");
+                self.post_logout_redirect_uri
+                    .clone()
+                    .or_else(|| {
+                        self.client
+                            .config()
+                            .logout_redirect_uri()
+                            .map(|u| u.to_string())
+                    })
+                    .unwrap_or_else(|| "/".to_owned())
+            }
+        };
+        Redirect {
+            location,
+            set_cookies: self.clear(request.cookies()),
+        }
+    }
+}
+
+/// Whether a logout request comes from another site (logout CSRF), from its method and headers:
+/// `Sec-Fetch-Site: cross-site` (any method), or an unsafe method (not `GET`/`HEAD`) with an `Origin`
+/// other than `own_origin` (`scheme://host[:port]`, compared ASCII case-insensitively; `null`
+/// included). `same-origin`, `same-site` and `none` (typed URL, bookmark) pass, as do requests
+/// without these headers (older browsers, scripts).
+///
+/// ```
+/// use genauth::session::is_cross_site_logout;
+///
+/// let own = Some("https://app.example.com");
+/// assert!(!is_cross_site_logout("GET", Some("same-origin"), None, own));
+/// assert!(!is_cross_site_logout("GET", None, None, own));
+/// assert!(is_cross_site_logout("GET", Some("cross-site"), None, own));
+/// assert!(is_cross_site_logout("POST", None, Some("https://evil.example"), own));
+/// assert!(!is_cross_site_logout("POST", None, Some("https://app.example.com"), own));
+/// ```
+pub fn is_cross_site_logout(
+    method: &str,
+    sec_fetch_site: Option<&str>,
+    origin: Option<&str>,
+    own_origin: Option<&str>,
+) -> bool {
+    if sec_fetch_site.is_some_and(|site| site.trim().eq_ignore_ascii_case("cross-site")) {
+        return true;
+    }
+    if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {
+        return false;
+    }
+    match (origin, own_origin) {
+        (Some(origin), Some(own)) => !origin.trim().eq_ignore_ascii_case(own),
+        _ => false,
+    }
+}

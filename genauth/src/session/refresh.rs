@@ -1,0 +1,97 @@
+//! Single-flight refresh of a session's tokens: concurrent requests of one session share one call to
+//! the token endpoint, and a provider outage is remembered for the retry delay.
+
+use super::{Session, SessionManager, refresh};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long the result of a refresh is reused for other requests carrying the same (old) session
+/// cookie: a page loading many resources at once refreshes once, not once per request (which would
+/// fail at providers that rotate refresh tokens).
+pub(super) const REFRESH_REUSE: Duration = Duration::from_secs(60);
+
+/// Refreshes remembered at once (per process).
+pub(super) const REFRESH_CACHE_CAPACITY: usize = 1024;
+
+/// A refresh outcome shared with concurrent requests of the same session.
+#[derive(Clone)]
+pub(crate) struct RefreshOutcome {
+    at: Instant,
+    result: Refreshed,
+}
+
+#[derive(Clone)]
+enum Refreshed {
+    /// The new session, or `None` when the provider rejected the refresh token.
+    Done(Option<Arc<Session>>),
+    /// The provider failed (5xx, unreachable): no new attempt until the retry delay has passed.
+    Unavailable,
+}
+
+/// Refresh outcomes, keyed by the SHA-256 of the refresh token used.
+pub(crate) type RefreshCache = quick_cache::sync::Cache<[u8; 32], RefreshOutcome>;
+
+impl SessionManager {
+    /// Refreshes `session`, sharing the outcome with concurrent requests of the same session:
+    /// `Ok(Some)` refreshed, `Ok(None)` rejected by the provider (signed out), `Err(session)` unchanged
+    /// because the provider is unavailable. An unavailable provider is remembered too, for the retry
+    /// delay: the requests waiting for this refresh, and those coming during that delay, go on with
+    /// the old session instead of calling the token endpoint one after the other.
+    pub(super) async fn refresh_once(
+        &self,
+        mut session: Session,
+    ) -> Result<Option<Session>, Session> {
+        let Some(refresh_token) = session.refresh_token() else {
+            return Err(session);
+        };
+        let key = crate::types::sha256(refresh_token.secret().as_bytes());
+        let guard = loop {
+            match self.refreshes.get_value_or_guard_async(&key).await {
+                Ok(shared) => match shared.result {
+                    Refreshed::Done(refreshed) if shared.at.elapsed() < REFRESH_REUSE => {
+                        return Ok(refreshed.map(Arc::unwrap_or_clone));
+                    }
+                    Refreshed::Unavailable if shared.at.elapsed() < self.refresh_retry_delay => {
+                        return Err(session);
+                    }
+                    // Stale (retry delay or reuse window over). Refreshing without the guard would
+                    // let every concurrent request refresh, and with rotating refresh tokens all
+                    // but one be signed out: drop the entry (unless another request already
+                    // replaced it) and compete for the guard again.
+                    _ => {
+                        self.refreshes
+                            .remove_if(&key, |current| current.at == shared.at);
+                    }
+                },
+                Err(guard) => break guard,
+            }
+        };
+        let (result, outcome) = match refresh(&self.client, &mut session).await {
+            Ok(()) => {
+                let session = Arc::new(session);
+                (
+                    Ok(Some(Session::clone(&session))),
+                    Refreshed::Done(Some(session)),
+                )
+            }
+            Err(e) if e.status_code() >= 500 => {
+                tracing::warn!(
+                    error = %e,
+                    retry_in_secs = self.refresh_retry_delay.as_secs(),
+                    "session refresh failed, provider unavailable; going on with the old tokens"
+                );
+                (Err(session), Refreshed::Unavailable)
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "session refresh rejected; signing the user out");
+                (Ok(None), Refreshed::Done(None))
+            }
+        };
+        let outcome = RefreshOutcome {
+            at: Instant::now(),
+            result: outcome,
+        };
+        let _ = guard.insert(outcome);
+        result
+    }
+}
