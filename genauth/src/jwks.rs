@@ -38,8 +38,8 @@
 //! # Ok::<(), url::ParseError>(())
 //! ```
 
+use crate::error::{ValidationError, excerpt};
 use crate::http;
-use crate::validator::{ValidationError, quote};
 use arc_swap::ArcSwap;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, KeyOperations, PublicKeyUse,
@@ -243,7 +243,7 @@ impl KeySet {
             };
             if let Some(kid) = &key.kid {
                 if set.by_kid.contains_key(kid) {
-                    tracing::debug!(source, index, kid = %quote(kid), "JWKS entry skipped: duplicate kid");
+                    tracing::debug!(source, index, kid = %excerpt(kid), "JWKS entry skipped: duplicate kid");
                     continue;
                 }
                 set.by_kid.insert(kid.clone(), Arc::clone(&key));
@@ -264,7 +264,7 @@ impl KeySet {
                 Some(key) => {
                     key.fits(alg)
                         .map_err(|reason| ValidationError::KeyMismatch {
-                            kid: quote(kid),
+                            kid: excerpt(kid),
                             alg,
                             reason,
                         })?;
@@ -431,7 +431,7 @@ impl JwksCache {
         alg: Algorithm,
     ) -> Result<Arc<VerifyingKey>, ValidationError> {
         let unknown = || ValidationError::UnknownKey {
-            kid: kid.map(quote),
+            kid: kid.map(excerpt),
         };
         // Hot path: one atomic load, a hash lookup, no lock, no await.
         let (generation, refresh_due) = {

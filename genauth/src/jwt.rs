@@ -29,10 +29,11 @@
 //! ```
 
 use crate::claims::Claims;
+use crate::clock::now_secs;
 use crate::config::ConfigError;
+use crate::error::{ValidationError, excerpt};
 use crate::jwks::JwksCache;
 use crate::types::{ClientSecret, Nonce};
-use crate::validator::{ValidationError, now_secs, quote};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
@@ -274,7 +275,7 @@ impl JwtVerifier {
             .ok()
             .filter(|alg| inner.algorithms.contains(alg))
             .ok_or_else(|| ValidationError::AlgorithmNotAllowed {
-                alg: quote(&header.alg),
+                alg: excerpt(&header.alg),
             })?;
         // RFC 7515 §4.1.11: no extension is understood here, so any `crit` is refused.
         if header.crit.is_some() {
@@ -294,7 +295,7 @@ impl JwtVerifier {
             if bare(found) != bare(expected) {
                 return Err(ValidationError::InvalidTokenType {
                     expected: expected.clone(),
-                    found: quote(found),
+                    found: excerpt(found),
                 });
             }
         }
@@ -315,7 +316,7 @@ impl JwtVerifier {
             Some(iss) => {
                 return Err(ValidationError::InvalidIssuer {
                     expected: inner.issuer.clone(),
-                    found: quote(&iss),
+                    found: excerpt(&iss),
                 });
             }
             None => return Err(ValidationError::MissingClaim("iss")),
@@ -330,13 +331,13 @@ impl JwtVerifier {
                         .hmac
                         .as_ref()
                         .ok_or_else(|| ValidationError::AlgorithmNotAllowed {
-                            alg: quote(&header.alg),
+                            alg: excerpt(&header.alg),
                         })?
                 }
                 _ => {
                     let jwks = inner.jwks.as_ref().ok_or_else(|| {
                         ValidationError::AlgorithmNotAllowed {
-                            alg: quote(&header.alg),
+                            alg: excerpt(&header.alg),
                         }
                     })?;
                     jwks_key = jwks.key_for(header.kid.as_deref(), alg).await?;
@@ -370,7 +371,7 @@ impl JwtVerifier {
             Some(iss) if iss != inner.issuer => {
                 return Err(ValidationError::InvalidIssuer {
                     expected: inner.issuer.clone(),
-                    found: quote(iss),
+                    found: excerpt(iss),
                 });
             }
             Some(_) => {}
@@ -434,7 +435,7 @@ fn check_id_token<T>(
         .find(|aud| *aud != checks.client_id && !trusted_audiences.contains(aud))
     {
         return Err(ValidationError::UntrustedAudience {
-            audience: quote(untrusted),
+            audience: excerpt(untrusted),
         });
     }
     // Step 4: several audiences → `azp` is needed to know which party the token is for.
