@@ -28,12 +28,14 @@
 //! # }
 //! ```
 
-use crate::claims::Claims;
+use crate::claims::{Claims, check_audience};
 use crate::clock::now_secs;
 use crate::config::ConfigError;
 use crate::error::{ValidationError, excerpt};
+pub use crate::id_token::IdTokenChecks;
+use crate::id_token::check_id_token;
 use crate::jwks::JwksCache;
-use crate::types::{ClientSecret, Nonce};
+use crate::types::ClientSecret;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
@@ -41,7 +43,6 @@ use serde::de::DeserializeOwned;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
-use subtle::ConstantTimeEq;
 
 /// Longest token accepted, in bytes (32 KiB): far above real tokens, and it bounds the work an
 /// attacker can cause before the signature is checked.
@@ -59,31 +60,6 @@ const DEFAULT_ASYMMETRIC: [Algorithm; 9] = [
     Algorithm::ES384,
     Algorithm::EdDSA,
 ];
-
-/// What an ID token is checked against besides the verifier's configuration (OpenID Connect Core
-/// §3.1.3.7).
-#[derive(Clone, Copy)]
-pub struct IdTokenChecks<'a> {
-    /// This application's client ID: it must be among the token's audiences (step 3), and be its
-    /// `azp` when there is one (steps 4–5).
-    pub client_id: &'a str,
-    /// The nonce sent in the authorization request. When given, the token must carry an equal `nonce`
-    /// (step 11); when `None`, a `nonce` in the token is not checked.
-    pub nonce: Option<&'a Nonce>,
-    /// The access token issued with the ID token. When given and the token has an `at_hash`, the hash
-    /// must match (§3.1.3.8).
-    pub access_token: Option<&'a str>,
-}
-
-impl fmt::Debug for IdTokenChecks<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdTokenChecks")
-            .field("client_id", &self.client_id)
-            .field("nonce", &self.nonce)
-            .field("access_token", &self.access_token.map(|_| "[redacted]"))
-            .finish()
-    }
-}
 
 /// Verifies JWTs: signature with a pinned algorithm, then `iss`, `aud`, `exp`, `nbf`, `iat` (and for
 /// ID tokens `sub`, `azp`, `nonce`, `at_hash`), with a clock leeway. Build it with
@@ -398,99 +374,6 @@ impl JwtVerifier {
     }
 }
 
-/// RFC 7519 §4.1.3: `aud` must contain one of the expected audiences.
-fn check_audience(aud: &[String], expected: &[String]) -> Result<(), ValidationError> {
-    if aud.is_empty() {
-        return Err(ValidationError::MissingClaim("aud"));
-    }
-    if !aud.iter().any(|a| expected.iter().any(|e| e == a)) {
-        return Err(ValidationError::InvalidAudience {
-            expected: expected.to_vec(),
-        });
-    }
-    Ok(())
-}
-
-/// The ID-token-only steps of OpenID Connect Core §3.1.3.7 and §3.1.3.8.
-fn check_id_token<T>(
-    claims: &Claims<T>,
-    alg: Algorithm,
-    checks: &IdTokenChecks<'_>,
-    trusted_audiences: &[String],
-) -> Result<(), ValidationError> {
-    // OIDC Core §2: `sub` and `iat` are REQUIRED in an ID token.
-    if claims.sub.is_none() {
-        return Err(ValidationError::MissingClaim("sub"));
-    }
-    if claims.iat.is_none() {
-        return Err(ValidationError::MissingClaim("iat"));
-    }
-    // Step 3: the client must be among the audiences, and any other audience must be one this
-    // client trusts (the verifier's configured audiences); otherwise the token was meant for a party
-    // the client does not know.
-    check_audience(&claims.aud, &[checks.client_id.to_owned()])?;
-    if let Some(untrusted) = claims
-        .aud
-        .iter()
-        .find(|aud| *aud != checks.client_id && !trusted_audiences.contains(aud))
-    {
-        return Err(ValidationError::UntrustedAudience {
-            audience: excerpt(untrusted),
-        });
-    }
-    // Step 4: several audiences → `azp` is needed to know which party the token is for.
-    if claims.aud.len() > 1 && claims.azp.is_none() {
-        return Err(ValidationError::MissingClaim("azp"));
-    }
-    // Step 5: when present, `azp` must be this client.
-    if claims
-        .azp
-        .as_deref()
-        .is_some_and(|azp| azp != checks.client_id)
-    {
-        return Err(ValidationError::InvalidAuthorizedParty);
-    }
-    // Step 11: the nonce sent must come back, compared in constant time. A nonce in the token when
-    // none was sent is not an error.
-    if let Some(expected) = checks.nonce {
-        let found = claims
-            .nonce
-            .as_deref()
-            .ok_or(ValidationError::MissingClaim("nonce"))?;
-        if !bool::from(found.as_bytes().ct_eq(expected.secret().as_bytes())) {
-            return Err(ValidationError::NonceMismatch);
-        }
-    }
-    // §3.1.3.8 (and §3.2.2.9): `at_hash` = base64url(left half of hash(access token)), the hash of
-    // the `alg`'s size.
-    if let (Some(at_hash), Some(access_token)) = (claims.at_hash.as_deref(), checks.access_token) {
-        let expected = token_hash(alg, access_token);
-        if !bool::from(at_hash.as_bytes().ct_eq(expected.as_bytes())) {
-            return Err(ValidationError::AccessTokenHashMismatch);
-        }
-    }
-    Ok(())
-}
-
-/// The `at_hash`/`c_hash` of a token (OpenID Connect Core §3.1.3.6): the left half of its hash with
-/// the SHA-2 function of the JWS `alg` (SHA-512 for EdDSA with Ed25519, per the OpenID Connect Core
-/// errata), base64url without padding.
-pub(crate) fn token_hash(alg: Algorithm, token: &str) -> String {
-    use aws_lc_rs::digest;
-    let function = match alg {
-        Algorithm::HS384 | Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => {
-            &digest::SHA384
-        }
-        Algorithm::HS512 | Algorithm::RS512 | Algorithm::PS512 | Algorithm::EdDSA => {
-            &digest::SHA512
-        }
-        _ => &digest::SHA256,
-    };
-    let hash = digest::digest(function, token.as_bytes());
-    let (left, _) = hash.as_ref().split_at(hash.as_ref().len() / 2);
-    URL_SAFE_NO_PAD.encode(left)
-}
-
 /// Decodes one base64url part into JSON.
 fn decode_part<T: DeserializeOwned>(part: &str) -> Option<T> {
     let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
@@ -652,21 +535,6 @@ impl JwtVerifierBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn at_hash_matches_the_openid_connect_example() {
-        // OpenID Connect Core, Appendix A.3/A.4: this access token's RS256 `at_hash`.
-        assert_eq!(
-            token_hash(
-                Algorithm::RS256,
-                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
-            ),
-            "77QmUPtjPfzWtF2AnpK9RQ"
-        );
-        // 384/512-bit algorithms hash with the matching SHA-2, giving 24/32-byte halves.
-        assert_eq!(token_hash(Algorithm::ES384, "t").len(), 32);
-        assert_eq!(token_hash(Algorithm::EdDSA, "t").len(), 43);
-    }
 
     fn hs_verifier() -> JwtVerifier {
         JwtVerifier::builder("https://issuer.example")
@@ -1053,17 +921,6 @@ mod signed_tests {
         ));
     }
 
-    async fn id_token(
-        issuer: &TestIssuer,
-        claims: serde_json::Value,
-        checks: &IdTokenChecks<'_>,
-    ) -> Result<Claims, ValidationError> {
-        issuer
-            .verifier()
-            .verify_id_token(&issuer.mint(claims), checks)
-            .await
-    }
-
     #[tokio::test]
     async fn an_id_token_is_not_an_access_token() {
         let issuer = TestIssuer::new();
@@ -1082,146 +939,5 @@ mod signed_tests {
                 .await
                 .is_ok()
         );
-    }
-
-    #[tokio::test]
-    async fn id_token_checks() {
-        let issuer = TestIssuer::new();
-        let i = &issuer;
-        let nonce = Nonce::new("n-123");
-        let access_token = "some-access-token";
-        let at_hash = token_hash(Algorithm::ES256, access_token);
-        let checks = &IdTokenChecks {
-            client_id: "genauth-test",
-            nonce: Some(&nonce),
-            access_token: Some(access_token),
-        };
-        let no_nonce = &IdTokenChecks {
-            nonce: None,
-            ..*checks
-        };
-        let no_access_token = &IdTokenChecks {
-            access_token: None,
-            ..*checks
-        };
-        let good = json!({"nonce": "n-123", "at_hash": at_hash});
-        assert!(id_token(i, good.clone(), checks).await.is_ok());
-        // Nonce: wrong, missing when expected; present when not expected is fine.
-        assert!(matches!(
-            id_token(i, json!({"nonce": "n-999"}), checks).await,
-            Err(ValidationError::NonceMismatch)
-        ));
-        assert!(matches!(
-            id_token(i, json!({}), checks).await,
-            Err(ValidationError::MissingClaim("nonce"))
-        ));
-        assert!(
-            id_token(i, json!({"nonce": "whatever"}), no_nonce)
-                .await
-                .is_ok()
-        );
-        // at_hash: wrong → error; absent → fine; no access token given → not checked.
-        assert!(matches!(
-            id_token(
-                i,
-                json!({"nonce": "n-123", "at_hash": "AAAAAAAAAAAAAAAAAAAAAA"}),
-                checks
-            )
-            .await,
-            Err(ValidationError::AccessTokenHashMismatch)
-        ));
-        assert!(id_token(i, json!({"nonce": "n-123"}), checks).await.is_ok());
-        assert!(
-            id_token(
-                i,
-                json!({"nonce": "n-123", "at_hash": "AAAA"}),
-                no_access_token
-            )
-            .await
-            .is_ok()
-        );
-        // Audience must contain the client; several audiences need azp = client.
-        assert!(matches!(
-            id_token(i, json!({"nonce": "n-123", "aud": "other"}), checks).await,
-            Err(ValidationError::InvalidAudience { .. })
-        ));
-        // OIDC Core §3.1.3.7 step 3: an untrusted extra audience is refused even with azp = client...
-        let azp =
-            json!({"nonce": "n-123", "aud": ["genauth-test", "other"], "azp": "genauth-test"});
-        assert!(matches!(
-            id_token(i, azp.clone(), checks).await,
-            Err(ValidationError::UntrustedAudience { .. })
-        ));
-        // ... and accepted when the verifier trusts it; step 4: several audiences need `azp`.
-        let trusting = JwtVerifier::builder(i.issuer())
-            .audience("genauth-test")
-            .audience("other")
-            .jwks(i.jwks_cache())
-            .build()
-            .unwrap();
-        let verify = |claims| {
-            let token = i.mint(claims);
-            let trusting = trusting.clone();
-            async move {
-                trusting
-                    .verify_id_token::<crate::ExtraClaims>(&token, checks)
-                    .await
-            }
-        };
-        assert!(verify(azp).await.is_ok());
-        assert!(matches!(
-            verify(json!({"nonce": "n-123", "aud": ["genauth-test", "other"]})).await,
-            Err(ValidationError::MissingClaim("azp"))
-        ));
-        assert!(matches!(
-            id_token(i, json!({"nonce": "n-123", "azp": "other"}), checks).await,
-            Err(ValidationError::InvalidAuthorizedParty)
-        ));
-        // sub and iat are required in ID tokens; exp and iss as for every token.
-        for missing in ["sub", "iat", "exp", "iss"] {
-            let mut claims = good.clone();
-            claims[missing] = serde_json::Value::Null;
-            let result = id_token(i, claims, checks).await;
-            assert!(
-                matches!(result, Err(ValidationError::MissingClaim(m)) if m == missing),
-                "{missing}: {result:?}"
-            );
-        }
-        // An expired ID token.
-        assert!(matches!(
-            id_token(i, json!({"nonce": "n-123", "exp": now() - 3600}), checks).await,
-            Err(ValidationError::Expired { .. })
-        ));
-    }
-
-    #[tokio::test]
-    async fn hs256_id_tokens_with_the_app_secret() {
-        let issuer = TestIssuer::new();
-        let v = JwtVerifier::builder(issuer.issuer())
-            .audience("genauth-test")
-            .jwks(JwksCache::from_jwk_set(&issuer.jwks()).unwrap())
-            .hmac_secret(ClientSecret::new("app-secret"))
-            .build()
-            .unwrap();
-        assert!(v.algorithms().contains(&Algorithm::HS256));
-        let t = now();
-        let token = jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(Algorithm::HS256),
-            &json!({"iss": issuer.issuer(), "aud": "genauth-test", "sub": "u", "iat": t, "exp": t + 60}),
-            &jsonwebtoken::EncodingKey::from_secret(b"app-secret"),
-        )
-        .unwrap();
-        let checks = IdTokenChecks {
-            client_id: "genauth-test",
-            nonce: None,
-            access_token: None,
-        };
-        v.verify_id_token::<crate::ExtraClaims>(&token, &checks)
-            .await
-            .unwrap();
-        // ES256 tokens still verify with the same verifier.
-        v.verify::<crate::ExtraClaims>(&issuer.mint(json!({})))
-            .await
-            .unwrap();
     }
 }

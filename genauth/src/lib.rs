@@ -23,6 +23,7 @@ mod clock;
 pub mod config;
 mod error;
 mod http;
+mod id_token;
 pub mod introspection;
 pub mod jwks;
 pub mod jwt;
