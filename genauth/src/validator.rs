@@ -70,5 +70,10 @@ where
 /// The validators' caches: bounded, keyed by the SHA-256 of the token.
 type TokenCache<V> = quick_cache::sync::Cache<[u8; 32], V>;
 
+/// A cache of `entries` tokens, or none for `0` (caching off).
+fn token_cache<V: Clone>(entries: usize) -> Option<Arc<TokenCache<V>>> {
+    (entries > 0).then(|| Arc::new(TokenCache::new(entries)))
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! [`IntrospectionValidator`]: opaque (or any) tokens checked by asking the provider (RFC 7662), with
 //! a cache of its answers.
 
-use super::{DEFAULT_CACHE_CAPACITY, TokenCache, TokenValidator};
+use super::{DEFAULT_CACHE_CAPACITY, TokenCache, TokenValidator, token_cache};
 use crate::claims::Claims;
 use crate::clock::now_secs;
 use crate::error::ValidationError;
@@ -72,7 +72,7 @@ impl IntrospectionValidator {
             audience: None,
             max_cache_ttl: Duration::from_secs(300),
             inactive_ttl: Duration::from_secs(10),
-            cache: Some(Arc::new(TokenCache::new(DEFAULT_CACHE_CAPACITY))),
+            cache: token_cache(DEFAULT_CACHE_CAPACITY),
         }
     }
 
@@ -88,7 +88,7 @@ impl IntrospectionValidator {
     /// provider). Replaces the cache, dropping what it held.
     #[must_use]
     pub fn cache_capacity(mut self, entries: usize) -> Self {
-        self.cache = (entries > 0).then(|| Arc::new(TokenCache::new(entries)));
+        self.cache = token_cache(entries);
         self
     }
 

@@ -1,7 +1,7 @@
 //! [`JwksValidator`]: JWT access tokens checked locally against the provider's keys, with a cache of
 //! verified tokens.
 
-use super::{DEFAULT_CACHE_CAPACITY, TokenCache, TokenValidator};
+use super::{DEFAULT_CACHE_CAPACITY, TokenCache, TokenValidator, token_cache};
 use crate::claims::{Claims, ExtraClaims};
 use crate::clock::now_secs;
 use crate::error::ValidationError;
@@ -43,16 +43,24 @@ impl JwksValidator {
     pub fn new(verifier: JwtVerifier) -> Self {
         Self {
             verifier,
-            cache: Some(Arc::new(TokenCache::new(DEFAULT_CACHE_CAPACITY))),
+            cache: token_cache(DEFAULT_CACHE_CAPACITY),
         }
     }
 
     /// Sets how many verified tokens are remembered (`0` disables the cache: every request verifies
     /// the signature). Replaces the cache, dropping what it held.
     #[must_use]
-    pub fn with_cache_capacity(mut self, entries: usize) -> Self {
-        self.cache = (entries > 0).then(|| Arc::new(TokenCache::new(entries)));
+    pub fn cache_capacity(mut self, entries: usize) -> Self {
+        self.cache = token_cache(entries);
         self
+    }
+
+    /// Former name of [`cache_capacity`](Self::cache_capacity): setters are named after the
+    /// setting, `with_` is for constructors.
+    #[deprecated(since = "0.1.1", note = "renamed to `cache_capacity`")]
+    #[must_use]
+    pub fn with_cache_capacity(self, entries: usize) -> Self {
+        self.cache_capacity(entries)
     }
 
     /// The verifier this validator uses.

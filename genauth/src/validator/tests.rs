@@ -19,3 +19,18 @@ async fn closures_are_validators() {
         Err(ValidationError::Rejected(_))
     ));
 }
+
+#[test]
+#[allow(deprecated)]
+fn with_cache_capacity_is_the_former_name_of_cache_capacity() {
+    let verifier = crate::JwtVerifier::builder("https://issuer.example")
+        .audience("api")
+        .hmac_secret("secret".into())
+        .build()
+        .unwrap();
+    for entries in [0, 100] {
+        let renamed = JwksValidator::new(verifier.clone()).cache_capacity(entries);
+        let former = JwksValidator::new(verifier.clone()).with_cache_capacity(entries);
+        assert_eq!(format!("{former:?}"), format!("{renamed:?}"));
+    }
+}

@@ -36,7 +36,7 @@ async fn a_cached_token_skips_signature_verification() {
     let issuer = TestIssuer::new();
     let verifier = remote_verifier(&server, &issuer, Duration::from_secs(60)).await;
     let cached = JwksValidator::new(verifier.clone());
-    let uncached = JwksValidator::new(verifier.clone()).with_cache_capacity(0);
+    let uncached = JwksValidator::new(verifier.clone()).cache_capacity(0);
     let token = issuer.mint(serde_json::json!({"sub": "alice"}));
     assert_eq!(
         cached.validate(&token).await.unwrap().sub.as_deref(),
