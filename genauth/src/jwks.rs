@@ -2,7 +2,8 @@
 //! `jwks_uri` and kept off the per-request path.
 //!
 //! - **Reads are lock-free**: the keys live in an immutable map `kid → parsed key` behind an
-//!   [`ArcSwap`]; each key is parsed into a [`DecodingKey`] once, when fetched, never per request.
+//!   [`ArcSwap`]; each key is parsed into a [`DecodingKey`](jsonwebtoken::DecodingKey) once, when
+//!   fetched, never per request.
 //! - **Unknown `kid`** (a rotated key): the set is downloaded again at once, then at most once per
 //!   [`JwksOptions::refetch_cooldown`] for further unknown `kid`s, so a flood of tokens with made-up
 //!   `kid`s cannot become a flood of downloads. Only such refetches count for the cooldown: a key
