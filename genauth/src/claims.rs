@@ -1,6 +1,7 @@
 //! [`Claims`]: the verified claims of a JWT (RFC 7519 §4.1, OpenID Connect Core §2) or of an
 //! introspection response (RFC 7662 §2.2), with the user's own extra claims typed as `T`.
 
+use crate::error::ValidationError;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -88,6 +89,20 @@ impl<T> Claims<T> {
         self.exp
             .and_then(|exp| UNIX_EPOCH.checked_add(Duration::from_secs(exp)))
     }
+}
+
+/// RFC 7519 §4.1.3: `aud` must contain one of the expected audiences. For access tokens and ID
+/// tokens alike, hence here rather than in `jwt` or `id_token`.
+pub(crate) fn check_audience(aud: &[String], expected: &[String]) -> Result<(), ValidationError> {
+    if aud.is_empty() {
+        return Err(ValidationError::MissingClaim("aud"));
+    }
+    if !aud.iter().any(|a| expected.iter().any(|e| e == a)) {
+        return Err(ValidationError::InvalidAudience {
+            expected: expected.to_vec(),
+        });
+    }
+    Ok(())
 }
 
 /// A `NumericDate` (RFC 7519 §2): seconds since the epoch, "possibly with fractional seconds".

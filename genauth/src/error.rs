@@ -1,8 +1,12 @@
 //! [`Error`]: every way a call to the provider, or a check of what it sent, can fail, and the HTTP
-//! status a web adapter answers with for each.
+//! status a web adapter answers with for each. Its token-checking layer, [`ValidationError`], is in
+//! `error/validation.rs`.
+
+mod validation;
 
 use crate::config::ConfigError;
-use crate::validator::ValidationError;
+pub use validation::ValidationError;
+pub(crate) use validation::excerpt;
 
 /// A failure of a `genauth` operation.
 ///

@@ -20,9 +20,11 @@ pub mod bearer;
 pub mod cas;
 pub mod claims;
 mod client;
+mod clock;
 pub mod config;
 mod error;
 mod http;
+mod id_token;
 pub mod introspection;
 pub mod jwks;
 pub mod jwt;
@@ -45,11 +47,11 @@ pub use client::Client;
 pub use config::{ClientAuthMethod, ClientConfig, ClientConfigBuilder, ConfigError, Protocol};
 /// The `cookie` crate, whose `Cookie` type [`session::SessionManager`] returns.
 pub use cookie;
-pub use error::Error;
+pub use error::{Error, ValidationError};
 pub use jwks::{JwksCache, JwksOptions};
 pub use jwt::{IdTokenChecks, JwtVerifier, JwtVerifierBuilder};
 pub use provider::ProviderMetadata;
 pub use types::{
     AccessToken, ClientId, ClientSecret, CodeVerifier, CsrfState, IdToken, Nonce, RefreshToken,
 };
-pub use validator::{IntrospectionValidator, JwksValidator, TokenValidator, ValidationError};
+pub use validator::{IntrospectionValidator, JwksValidator, TokenValidator};
