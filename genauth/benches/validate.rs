@@ -30,7 +30,7 @@ async fn run() {
     println!("token: ES256, {} bytes", token.len());
 
     let cached = issuer.validator();
-    let uncached = issuer.validator().with_cache_capacity(0);
+    let uncached = issuer.validator().cache_capacity(0);
 
     time("cached hit", 200_000, &cached, &token).await;
     time("uncached ES256 verify", 5_000, &uncached, &token).await;

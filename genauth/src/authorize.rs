@@ -167,11 +167,11 @@ impl Client {
         let scope = params.scope.as_deref().unwrap_or(config.scope());
         let state = match &params.state {
             Some(s) => s.clone(),
-            None => CsrfState::new(random_token(32)?),
+            None => CsrfState::new(random_token(32).ok_or(Error::Random)?),
         };
         let nonce = match (&params.nonce, oidc) {
             (Some(n), true) => Some(n.clone()),
-            (None, true) => Some(Nonce::new(random_token(32)?)),
+            (None, true) => Some(Nonce::new(random_token(32).ok_or(Error::Random)?)),
             (_, false) => None,
         };
         let code_verifier = if params.pkce {

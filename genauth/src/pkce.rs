@@ -32,7 +32,7 @@ impl CodeVerifier {
     /// # Errors
     /// [`Error::Random`] if the OS random number generator fails.
     pub fn generate() -> Result<Self, Error> {
-        Ok(Self::new(random_token(32)?))
+        Ok(Self::new(random_token(32).ok_or(crate::Error::Random)?))
     }
 
     /// Checks RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`.

@@ -20,9 +20,10 @@
 //! # Ok(()) }
 //! ```
 
+use crate::clock::now_secs;
 use crate::jwks::JwksCache;
 use crate::jwt::JwtVerifier;
-use crate::validator::{JwksValidator, now_secs};
+use crate::validator::JwksValidator;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, KeyPair as _};
 use base64::Engine as _;

@@ -108,14 +108,15 @@ impl fmt::Display for ClientId {
     }
 }
 
-/// Fills a buffer from the operating system's CSPRNG and returns it base64url-encoded (no padding).
+/// Fills a buffer from the operating system's CSPRNG and returns it base64url-encoded (no padding);
+/// `None` if the CSPRNG fails (callers answer [`Error::Random`](crate::Error::Random)).
 ///
 /// 32 bytes give 43 characters of `[A-Za-z0-9-_]`: a valid PKCE verifier, and 256 bits for state/nonce.
-pub(crate) fn random_token(bytes: usize) -> Result<String, crate::Error> {
+pub(crate) fn random_token(bytes: usize) -> Option<String> {
     use base64::Engine as _;
     let mut buf = vec![0u8; bytes];
-    aws_lc_rs::rand::fill(&mut buf).map_err(|_| crate::Error::Random)?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+    aws_lc_rs::rand::fill(&mut buf).ok()?;
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
 }
 
 /// SHA-256 of `data`.

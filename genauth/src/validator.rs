@@ -28,9 +28,6 @@ mod introspection;
 mod jwks;
 
 use crate::claims::Claims;
-// The path `testing.rs` imports the clock by, until it switches to `crate::clock`.
-#[cfg(feature = "testing")]
-pub(crate) use crate::clock::now_secs;
 pub use crate::error::ValidationError;
 pub use introspection::IntrospectionValidator;
 pub use jwks::JwksValidator;

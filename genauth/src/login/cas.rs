@@ -15,7 +15,7 @@ use url::Url;
 /// # Errors
 /// [`LoginError::Client`] ([`Error::Random`]) if the OS random number generator fails.
 pub fn bind_cas_service(service: &Url) -> Result<Url, LoginError> {
-    let value = crate::types::random_token(32)?;
+    let value = crate::types::random_token(32).ok_or(crate::Error::Random)?;
     let mut bound = service.clone();
     let query = match service.query() {
         Some(query) if !query.is_empty() => format!("{query}&{CAS_LOGIN_PARAM}={value}"),

@@ -2,11 +2,12 @@
 //! an expiry inside), and chunking sealed sessions across cookies past 4 KB.
 
 use super::{Session, SessionError};
+use crate::clock::now_secs;
 use cookie::{Cookie, CookieJar, Key};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Longest cookie value written, in bytes: with name and attributes, a cookie stays under the
 /// 4096 bytes browsers keep (RFC 6265 §6.1).
@@ -93,10 +94,8 @@ impl SessionCodec {
         value: &T,
         ttl: Duration,
     ) -> Result<String, SessionError> {
-        // A TTL past the end of `SystemTime` (say `Duration::MAX`) means: never expires.
-        let exp = SystemTime::now()
-            .checked_add(ttl)
-            .map_or(u64::MAX, unix_secs);
+        // A TTL past the end of time (say `Duration::MAX`) means: never expires.
+        let exp = now_secs().saturating_add(ttl.as_secs());
         let plaintext = serde_json::to_string(&Envelope { exp, v: value })?;
         let mut jar = CookieJar::new();
         jar.private_mut(&self.key)
@@ -128,7 +127,7 @@ impl SessionCodec {
                 return None;
             }
         };
-        if envelope.exp <= unix_secs(SystemTime::now()) {
+        if envelope.exp <= now_secs() {
             tracing::debug!(cookie = name, "sealed cookie expired; ignored");
             return None;
         }
@@ -238,10 +237,4 @@ fn unchunk<'a>(name: &str, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<S
         sealed.push_str(piece);
     }
     Some(sealed)
-}
-
-fn unix_secs(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
