@@ -85,7 +85,7 @@ pub async fn missing_scope_is_insufficient_scope<R: BearerRoutes>() {
     assert_eq!(reply.status, 403);
     let challenge = reply.challenge().unwrap_or_default();
     assert!(
-        challenge.contains(r#"error="insufficient_scope""#),
+        challenge.starts_with(r#"Bearer realm="orders", error="insufficient_scope""#),
         "{challenge}"
     );
     assert!(challenge.ends_with(r#"scope="read write""#), "{challenge}");

@@ -142,7 +142,7 @@ pub trait App {
 /// | route | handler | middleware |
 /// | --- | --- | --- |
 /// | `/me` | `Claims` → the claims as JSON | default |
-/// | `/scoped` | `Claims` → `claims.scope` as JSON | requires `read` and `write` |
+/// | `/scoped` | `Claims` → `claims.scope` as JSON | requires `read` and `write`, realm `orders` |
 /// | `/tenant` | `Claims<Tenant>` (`tenant: String`) → the tenant as text | default |
 /// | `/token` | `AccessToken` → the token's length as text | default |
 /// | `/mixed` | `Option<Claims>` → `sub`, or `anonymous` | optional |

@@ -40,7 +40,7 @@ impl BearerRoutes for Routes {
             .service(web::resource("/me").wrap(layer()).to(claims_json))
             .service(
                 web::resource("/scoped")
-                    .wrap(layer().required_scopes(["read", "write"]))
+                    .wrap(layer().required_scopes(["read", "write"]).realm("orders"))
                     .to(|Claims(claims): Claims| async move { web::Json(claims.scope) }),
             )
             .service(

@@ -43,7 +43,7 @@ impl BearerRoutes for Routes {
             .route(
                 "/scoped",
                 get(|Claims(claims): Claims| async move { Json(claims.scope) })
-                    .layer(layer().required_scopes(["read", "write"])),
+                    .layer(layer().required_scopes(["read", "write"]).realm("orders")),
             )
             .route(
                 "/tenant",

@@ -170,7 +170,13 @@ impl SessionManager {
         &self.codec
     }
 
+    /// The cookie settings ([`cookie_settings`](Self::cookie_settings)).
+    pub fn get_cookie_settings(&self) -> &CookieSettings {
+        &self.cookies
+    }
+
     /// The cookie settings.
+    #[deprecated(since = "0.1.1", note = "renamed to `get_cookie_settings`")]
     pub fn settings(&self) -> &CookieSettings {
         &self.cookies
     }

@@ -298,7 +298,10 @@ fn as_request(cookies: &[Cookie<'static>]) -> RequestHead {
 #[test]
 fn store_removes_stale_chunks_and_clear_removes_all() {
     let manager = manager();
-    assert!(!manager.settings().is_secure(), "loopback redirect URI");
+    assert!(
+        !manager.get_cookie_settings().is_secure(),
+        "loopback redirect URI"
+    );
     let big = manager
         .store(
             &Session::with_tokens(user(), login_state(9000)),
@@ -401,7 +404,7 @@ async fn callback_without_login_cookie_or_with_provider_error() {
 }
 
 fn pending_of(manager: &SessionManager, redirect: &Redirect) -> PendingLogin {
-    let name = manager.settings().login_cookie_name();
+    let name = manager.get_cookie_settings().login_cookie_name();
     let cookie = redirect
         .set_cookies
         .iter()
@@ -825,17 +828,6 @@ fn redirect_and_reply_debug_hide_the_location_query() {
         "{debug}"
     );
     assert!(debug.contains("[redacted]"), "{debug}");
-    let cas = Redirect {
-        location:
-            "https://cas.example/login?service=https%3A%2F%2Fapp%2Fcb%3Fgenauth_login%3Dsecret"
-                .into(),
-        set_cookies: Vec::new(),
-    };
-    assert!(!format!("{cas:?}").contains("genauth_login"));
-    assert!(!format!("{:?}", Reply::from(cas)).contains("genauth_login"));
-    // Without a query the location shows as it is.
-    let plain = format!("{:?}", Reply::redirect("/profile"));
-    assert!(plain.contains(r#"("location", "/profile")"#), "{plain}");
 }
 
 #[test]
