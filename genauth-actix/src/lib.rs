@@ -12,7 +12,7 @@
 //! | [`WebAuth::routes`] | `GET /login` (`?return_to=`), `GET /callback`, `GET`/`POST /logout`, for `App::configure` or `Scope::configure` |
 //! | [`SessionLayer`] | middleware: opens the session cookie, refreshes tokens near expiry, makes the user available |
 //! | [`WebAuth::require_login`] | the same middleware, but browsers without a session are sent to log in, API clients get 401 |
-//! | [`BearerAuthLayer`] | middleware: `Authorization: Bearer` validated by any [`TokenValidator`](genauth::validator::TokenValidator); RFC 6750 errors; optional mode; restyle hook |
+//! | [`BearerAuthLayer`] | middleware: `Authorization: Bearer` validated by any [`TokenValidator`]; RFC 6750 errors; optional mode; restyle hook |
 //! | [`extract`] | [`AuthUser`], [`Claims<T>`](Claims), [`AccessToken`], [`LoginState`], each also as `Option<_>` |
 //!
 //! Failures become responses (302, 400, 401, 403, 503), never a 500 for a provider outage.
@@ -66,7 +66,7 @@
 //! The middleware reads the `Cookie` header and writes `Set-Cookie` itself, as header text: the
 //! core's cookies are `cookie` 0.18 values and actix-web 4 uses `cookie` 0.16, so actix-web's
 //! `cookies` feature is not needed. Cookie attributes
-//! ([`CookieSettings`](genauth::session::CookieSettings)) come from the core, shared with the axum
+//! ([`CookieSettings`]) come from the core, shared with the axum
 //! adapter.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -18,7 +18,7 @@
 //!
 //! Cookies are read from and written to the headers directly: actix-web's `cookies` feature is not
 //! needed. What the middleware decides, before and after the handler, is the core's
-//! [`SessionGate`](genauth::adapter::SessionGate), shared with genauth-axum's `SessionLayer`.
+//! [`SessionGate`], shared with genauth-axum's `SessionLayer`.
 //!
 //! ```no_run
 //! use actix_web::{web, App};

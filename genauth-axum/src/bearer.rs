@@ -1,6 +1,6 @@
 //! [`BearerAuthLayer`]: protects routes with `Authorization: Bearer` tokens (RFC 6750).
 //!
-//! The token is validated by any [`TokenValidator`](genauth::validator::TokenValidator) (a
+//! The token is validated by any [`TokenValidator`] (a
 //! `JwksValidator` for JWT access tokens, an `IntrospectionValidator` for opaque ones, or a
 //! closure); its verified claims (`Arc<genauth::Claims>`)
 //! and the token itself then reach handlers through the [`Claims`](crate::Claims) and

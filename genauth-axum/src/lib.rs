@@ -10,7 +10,7 @@
 //! | [`WebAuth::routes`] | `GET /login` (`?return_to=`), `GET /callback`, `GET`/`POST /logout` |
 //! | [`SessionLayer`] | opens the session cookie, refreshes tokens near expiry, makes the user available |
 //! | [`WebAuth::require_login`] | the same layer, but browsers without a session are sent to log in, API clients get 401 |
-//! | [`BearerAuthLayer`] | `Authorization: Bearer` validated by any [`TokenValidator`](genauth::validator::TokenValidator); RFC 6750 errors; optional mode; restyle hook |
+//! | [`BearerAuthLayer`] | `Authorization: Bearer` validated by any [`TokenValidator`]; RFC 6750 errors; optional mode; restyle hook |
 //! | [`extract`] | [`AuthUser`], [`Claims<T>`](Claims), [`AccessToken`], [`LoginState`], each also as `Option<_>` |
 //!
 //! Every layer's service error is the inner service's (`Infallible` in a `Router`): failures become
@@ -57,7 +57,7 @@
 //! # Cookies
 //! The layers read the `Cookie` header and write `Set-Cookie` themselves: no `tower-cookies`
 //! `CookieManagerLayer` is needed, and one elsewhere in the stack does not interfere. Cookie
-//! attributes ([`CookieSettings`](genauth::session::CookieSettings)) come from the core, shared with
+//! attributes ([`CookieSettings`]) come from the core, shared with
 //! the actix-web adapter.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -17,7 +17,7 @@
 //!
 //! Cookies are read and written directly from the headers: no `CookieManagerLayer` is needed. What
 //! the layer decides, before and after the handler, is the core's
-//! [`SessionGate`](genauth::adapter::SessionGate), shared with genauth-actix's `SessionLayer`.
+//! [`SessionGate`], shared with genauth-actix's `SessionLayer`.
 //!
 //! ```no_run
 //! use axum::{routing::get, Json, Router};

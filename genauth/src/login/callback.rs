@@ -23,7 +23,7 @@ pub struct CallbackParams {
     /// The CAS service ticket (`ST-…`).
     pub ticket: Option<String>,
     /// The [`CAS_LOGIN_PARAM`] (`genauth_login`) of a CAS callback: the value binding the ticket's
-    /// service URL to one login ([`bind_cas_service`]).
+    /// service URL to one login ([`bind_cas_service`](super::bind_cas_service)).
     #[serde(rename = "genauth_login")]
     pub cas_login: Option<String>,
 }
@@ -118,8 +118,8 @@ impl CallbackParams {
 }
 
 /// The `return_to` parameter of a login route's query string (without `?`), percent-decoded;
-/// `None` when absent or repeated. Check it with [`safe_return_to`] before redirecting to it
-/// ([`PendingLogin::new`] does).
+/// `None` when absent or repeated. Check it with [`safe_return_to`](super::safe_return_to) before redirecting to it
+/// ([`PendingLogin::new`](super::PendingLogin::new) does).
 pub fn return_to_from_query(query: &str) -> Option<String> {
     let mut values = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(name, _)| name == "return_to")

@@ -1,5 +1,5 @@
 //! The CAS service binding: a login's own service URL, so that a ticket issued for another login
-//! does not sign this browser in (see the [module docs](super#cas-service-binding)).
+//! does not sign this browser in (see [the login module](crate::login#cas-service-binding)).
 
 use super::{CAS_LOGIN_PARAM, CallbackParams, LoginError, PendingLogin};
 use subtle::ConstantTimeEq;
@@ -8,12 +8,12 @@ use url::Url;
 /// Makes a CAS service URL unique to one login: `service` plus `genauth_login=<256 random bits,
 /// base64url>` ([`CAS_LOGIN_PARAM`]) after any query it already has, e.g.
 /// `https://app.example.com/callback?genauth_login=3q2-…` (43 characters). Use the result as the
-/// authorization request's `redirect_uri`; [`finish`] then accepts only a callback carrying the same
+/// authorization request's `redirect_uri`; [`finish`](super::finish) then accepts only a callback carrying the same
 /// value, and validates the ticket for exactly this URL. See
-/// [CAS service binding](self#cas-service-binding).
+/// [CAS service binding](crate::login#cas-service-binding).
 ///
 /// # Errors
-/// [`LoginError::Client`] ([`Error::Random`]) if the OS random number generator fails.
+/// [`LoginError::Client`] ([`Error::Random`](crate::Error::Random)) if the OS random number generator fails.
 pub fn bind_cas_service(service: &Url) -> Result<Url, LoginError> {
     let value = crate::types::random_token(32).ok_or(crate::Error::Random)?;
     let mut bound = service.clone();

@@ -24,7 +24,7 @@ pub enum LoginError {
     /// opened twice, in another browser, or after the login TTL, 10 minutes by default).
     #[error("no sign-in is in progress in this browser, or it expired; please sign in again")]
     NoPendingLogin,
-    /// The login took longer than the login TTL ([`LOGIN_TIMEOUT`] by default).
+    /// The login took longer than the login TTL ([`LOGIN_TIMEOUT`](super::LOGIN_TIMEOUT) by default).
     #[error("the sign-in took too long; please sign in again")]
     Expired,
     /// The callback of a code flow has no `state` (RFC 6749 §4.1.2). A provider `error` without
@@ -38,7 +38,7 @@ pub enum LoginError {
     StateMismatch,
     /// A CAS callback without the `genauth_login` value of the login in progress, or with another
     /// one: a ticket issued for another sign-in (possible login CSRF). See
-    /// [CAS service binding](self#cas-service-binding).
+    /// [CAS service binding](crate::login#cas-service-binding).
     #[error(
         "the callback's CAS service does not match the sign-in in progress; please sign in again"
     )]

@@ -38,7 +38,7 @@ impl fmt::Debug for CallbackFailure {
 impl SessionManager {
     /// Starts a login: the provider's authorization URL, and the sealed login cookie holding
     /// `state`, `nonce`, PKCE verifier and the return-to path (`return_to` is checked with
-    /// [`safe_return_to`]; `/` when absent or unsafe). `state` and `nonce` are always fresh
+    /// [`safe_return_to`](super::safe_return_to); `/` when absent or unsafe). `state` and `nonce` are always fresh
     /// and PKCE always `S256`, whatever [`authorize_params`](Self::authorize_params) says. For CAS
     /// the service is the callback URL bound to this login
     /// ([`cas_service_binding`](Self::cas_service_binding)).
