@@ -5,6 +5,9 @@
 //! - session open: a browser session cookie (tokens + claims) parsed from the `Cookie` header,
 //!   decrypted (AES-256-GCM) and deserialized, as the session layers do on every request.
 //!
+//! - session gate: the request head built from a browser's headers, then the session middleware's
+//!   decision (open, no refresh due), as both adapters do per request.
+//!
 //! Run: `cargo bench -p genauth --features testing --bench validate`.
 
 use genauth::testing::TestIssuer;
@@ -87,6 +90,62 @@ fn session_open(issuer: &TestIssuer, access_token: &str) {
     println!(
         "{:<24} {:>10.0} ns/iter  ({iterations} iterations, {:.3} s)",
         "session open",
+        elapsed.as_nanos() as f64 / f64::from(iterations),
+        elapsed.as_secs_f64()
+    );
+    session_gate(codec, &header);
+}
+
+/// What a session middleware does per request before the handler: the request head from a
+/// browser's dozen headers (the session cookie among them), then the gate's decision.
+fn session_gate(codec: genauth::session::SessionCodec, cookie: &str) {
+    use genauth::adapter::{SessionGate, SessionStep};
+    use genauth::session::SessionManager;
+    use genauth::web::RequestHead;
+    use std::sync::Arc;
+
+    let config = genauth::ClientConfig::builder("bench-app")
+        .client_secret("bench-secret")
+        .app_host("https://bench.genauth.ai")
+        .redirect_uri("http://127.0.0.1:3000/callback")
+        .build();
+    let client = match config.map(genauth::Client::new) {
+        Ok(Ok(client)) => client,
+        Ok(Err(e)) => panic!("client: {e}"),
+        Err(e) => panic!("config: {e}"),
+    };
+    let gate = SessionGate::new(Arc::new(SessionManager::new(client, codec)));
+    let headers: Vec<(&str, &[u8])> = vec![
+        ("host", b"127.0.0.1:3000"),
+        (
+            "user-agent",
+            b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0",
+        ),
+        (
+            "accept",
+            b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        ),
+        ("accept-language", b"en-US,en;q=0.9"),
+        ("accept-encoding", b"gzip, deflate, br"),
+        ("connection", b"keep-alive"),
+        ("referer", b"http://127.0.0.1:3000/"),
+        ("sec-fetch-dest", b"document"),
+        ("sec-fetch-mode", b"navigate"),
+        ("sec-fetch-site", b"same-origin"),
+        ("upgrade-insecure-requests", b"1"),
+        ("cookie", cookie.as_bytes()),
+    ];
+    let iterations = 50_000u32;
+    let started = Instant::now();
+    for _ in 0..iterations {
+        let head = RequestHead::new("GET", "/profile", black_box(headers.iter().copied()));
+        let step = gate.before(None, head);
+        assert!(matches!(black_box(step), SessionStep::Proceed(_)));
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "{:<24} {:>10.0} ns/iter  ({iterations} iterations, {:.3} s)",
+        "session gate",
         elapsed.as_nanos() as f64 / f64::from(iterations),
         elapsed.as_secs_f64()
     );

@@ -16,8 +16,11 @@ use std::fmt;
 pub struct RequestHead {
     method: String,
     target: String,
-    /// Names in lowercase, in the order received; a name may repeat.
-    headers: Vec<(String, Vec<u8>)>,
+    /// Every header's name (lowercase) and value, back to back: one allocation for all of them.
+    bytes: Vec<u8>,
+    /// Per header, in the order received (a name may repeat): where its name starts, where its
+    /// value starts, where its value ends, in `bytes`.
+    spans: Vec<[usize; 3]>,
     cookies: RequestCookies,
 }
 
@@ -33,7 +36,10 @@ impl fmt::Debug for RequestHead {
             .field("target", &format_args!("{:?}{query}", self.path()))
             .field(
                 "headers",
-                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                &self
+                    .headers()
+                    .map(|(name, _)| String::from_utf8_lossy(name))
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -48,22 +54,32 @@ impl RequestHead {
         target: &str,
         headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     ) -> Self {
-        let headers: Vec<(String, Vec<u8>)> = headers
-            .into_iter()
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_vec()))
-            .collect();
-        let cookies = RequestCookies::from_headers(
-            headers
-                .iter()
-                .filter(|(name, _)| name == "cookie")
-                .map(|(_, value)| value.as_slice()),
-        );
-        Self {
+        let mut head = Self {
             method: method.to_owned(),
             target: target.to_owned(),
-            headers,
-            cookies,
+            ..Self::default()
+        };
+        for (name, value) in headers {
+            head.push(name, value);
         }
+        head.cookies = RequestCookies::from_headers(head.header_values("cookie"));
+        head
+    }
+
+    fn push(&mut self, name: &str, value: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes
+            .extend(name.bytes().map(|b| b.to_ascii_lowercase()));
+        let value_start = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.spans.push([start, value_start, self.bytes.len()]);
+    }
+
+    /// Every header as `(lowercase name, raw value)`, in order.
+    fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.spans.iter().filter_map(|&[name, value, end]| {
+            Some((self.bytes.get(name..value)?, self.bytes.get(value..end)?))
+        })
     }
 
     /// A `GET` of `target` without headers.
@@ -74,8 +90,7 @@ impl RequestHead {
     /// This head with one more header (a `Cookie` header adds to [`cookies`](Self::cookies)).
     #[must_use]
     pub fn with_header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
-        self.headers
-            .push((name.to_ascii_lowercase(), value.as_ref().to_vec()));
+        self.push(name, value.as_ref());
         if name.eq_ignore_ascii_case("cookie") {
             self.cookies = RequestCookies::from_headers(self.header_values("cookie"));
         }
@@ -106,10 +121,9 @@ impl RequestHead {
 
     /// Every value of the header `name`, as raw bytes, in order.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_slice())
+        self.headers()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, value)| value)
     }
 
     /// The first value of the header `name`, when it is UTF-8.
@@ -124,10 +138,9 @@ impl RequestHead {
     }
 
     fn first(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_slice())
+        self.headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, value)| value)
     }
 
     /// The request's cookies.
