@@ -10,6 +10,7 @@
 //!   that keep the network off the per-request path.
 //! - Framework-agnostic pieces the adapters (`genauth-axum`, `genauth-actix`) share: sealed cookie
 //!   sessions, the login callback state machine, RFC 6750 bearer challenges.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
@@ -32,6 +33,7 @@ pub mod provider;
 pub mod revocation;
 pub mod session;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod token;
 pub mod types;
