@@ -144,7 +144,9 @@ impl Client {
         &self.inner.metadata
     }
 
-    /// The HTTP client used for provider calls (timeouts set, redirects not followed).
+    /// The HTTP client used for every provider call: the one given with
+    /// [`ClientConfigBuilder::http_client`](crate::ClientConfigBuilder::http_client), else genauth's own
+    /// (timeouts set, redirects not followed).
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.http
     }
@@ -263,9 +265,12 @@ fn no_keys() -> Error {
     )
 }
 
-/// The HTTP client for provider calls: the configured timeout, no redirects (a provider API answer is
-/// never a redirect we should follow), rustls.
+/// The HTTP client for provider calls: the configured one, else one with the configured timeout, no
+/// redirects (a provider API answer is never a redirect we should follow), rustls.
 fn build_http(config: &ClientConfig) -> Result<reqwest::Client, Error> {
+    if let Some(custom) = config.http_client() {
+        return Ok(custom.clone());
+    }
     reqwest::Client::builder()
         .timeout(config.http_timeout())
         .connect_timeout(config.http_timeout())

@@ -53,3 +53,13 @@ pub use types::{
     AccessToken, ClientId, ClientSecret, CodeVerifier, CsrfState, IdToken, Nonce, RefreshToken,
 };
 pub use validator::{IntrospectionValidator, JwksValidator, TokenValidator, ValidationError};
+
+// The crates whose types appear in this crate's public API, so that users name the same versions.
+/// The `async_trait` crate: implement [`TokenValidator`] with `#[genauth::async_trait::async_trait]`.
+pub use async_trait;
+/// The `jsonwebtoken` crate: the `Algorithm` and `jwk::JwkSet` of [`JwtVerifierBuilder`] and
+/// [`ClientConfigBuilder::static_jwks`].
+pub use jsonwebtoken;
+/// The `reqwest` crate: the client [`ClientConfigBuilder::http_client`] takes, the source of
+/// [`Error::Transport`].
+pub use reqwest;
