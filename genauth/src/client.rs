@@ -55,7 +55,9 @@ impl Client {
         let ProviderSource::AppHost(host) = config.provider() else {
             return Err(Error::Config(crate::ConfigError::Invalid {
                 field: "issuer",
-                reason: "an issuer needs discovery: use Client::discover".into(),
+                reason: "an issuer needs Client::discover, or Client::with_metadata and \
+                         ProviderMetadata::builder when it publishes no discovery document"
+                    .into(),
             }));
         };
         let metadata = ProviderMetadata::genauth(host, config.protocol())?;
@@ -82,7 +84,8 @@ impl Client {
         Self::assemble(config, metadata, http)
     }
 
-    /// A client with explicitly given provider metadata (e.g. loaded from a file).
+    /// A client with explicitly given provider metadata: built with [`ProviderMetadata::builder`] for a
+    /// provider that publishes no discovery document, or loaded from a file. No network call.
     ///
     /// # Errors
     /// [`Error::Config`] when the HTTP client cannot be built.

@@ -538,7 +538,7 @@ pub enum ConfigError {
     },
 }
 
-fn parse_http_url(field: &'static str, value: &str) -> Result<Url, ConfigError> {
+pub(crate) fn parse_http_url(field: &'static str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|e| ConfigError::Invalid {
         field,
         reason: format!("`{value}` is not a URL: {e}"),

@@ -48,7 +48,7 @@ pub use cookie;
 pub use error::Error;
 pub use jwks::{JwksCache, JwksOptions};
 pub use jwt::{IdTokenChecks, JwtVerifier, JwtVerifierBuilder};
-pub use provider::ProviderMetadata;
+pub use provider::{ProviderMetadata, ProviderMetadataBuilder};
 pub use types::{
     AccessToken, ClientId, ClientSecret, CodeVerifier, CsrfState, IdToken, Nonce, RefreshToken,
 };

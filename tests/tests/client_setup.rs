@@ -1,13 +1,19 @@
 //! Client setup beyond the defaults: an application's own `reqwest::Client` carries every provider
-//! call.
+//! call, and an API is protected against a provider that publishes no discovery document, configured
+//! endpoint by endpoint with public setters only.
 
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header::AUTHORIZATION};
+use axum::{Router, routing::get};
 use genauth::introspection::TokenTypeHint;
 use genauth::testing::TestIssuer;
 use genauth::validator::TokenValidator;
-use genauth::{Client, ClientConfig, reqwest};
+use genauth::{Client, ClientConfig, ProviderMetadata, reqwest};
+use genauth_axum::{BearerAuthLayer, Claims};
 use serde_json::json;
 use std::time::Duration;
-use wiremock::matchers::{header, method, path};
+use tower::ServiceExt as _;
+use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const APP_ID: &str = "app1";
@@ -127,5 +133,66 @@ async fn a_custom_http_client_carries_every_provider_call() {
     client.revoke(at, None).await.expect("revocation");
 
     // Every marked mock was hit exactly once.
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn an_api_is_protected_against_a_provider_without_discovery() {
+    let server = MockServer::start().await;
+    let issuer = TestIssuer::new()
+        .with_issuer(format!("{}/tenant", server.uri()))
+        .with_audience(API);
+    Mock::given(method("GET"))
+        .and(path("/tenant/keys"))
+        .respond_with(json(serde_json::to_value(issuer.jwks()).unwrap()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path_regex("well-known"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .named("discovery (the provider publishes none)")
+        .mount(&server)
+        .await;
+
+    let metadata = ProviderMetadata::builder(issuer.issuer())
+        .authorization_endpoint(format!("{}/tenant/authorize", server.uri()))
+        .jwks_uri(format!("{}/tenant/keys", server.uri()))
+        .build()
+        .expect("metadata");
+    let config = ClientConfig::builder(APP_ID)
+        .client_secret("app-secret")
+        .issuer(issuer.issuer())
+        .build()
+        .expect("config");
+    let client = Client::with_metadata(config, metadata).expect("client");
+    let api = Router::new()
+        .route(
+            "/me",
+            get(|Claims(claims): Claims| async move { claims.sub.unwrap_or_default() }),
+        )
+        .layer(BearerAuthLayer::new(
+            client.jwks_validator([API]).expect("validator"),
+        ));
+    let call = |token: String| {
+        let request = Request::get("/me")
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request");
+        api.clone().oneshot(request)
+    };
+
+    let accepted = call(issuer.mint(json!({"sub": "alice"})))
+        .await
+        .expect("response");
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(accepted.into_body(), 1024)
+        .await
+        .expect("body");
+    assert_eq!(&body[..], b"alice");
+
+    let forged = call(issuer.forged_token()).await.expect("response");
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+
     server.verify().await;
 }
