@@ -1,24 +1,52 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need, then runs every test.
-#   - Node.js (>= 20) and npm for the test OpenID Provider (npm package `oidc-provider`, pinned in
-#     tests/op/package-lock.json), installed from Debian if missing;
+#   - a C compiler (`cc`): aws-lc-sys, the crypto behind jsonwebtoken and the cookie sealing, builds C;
+#   - Node.js >= 20.19 and npm for the test OpenID Provider (npm package `oidc-provider`, pinned in
+#     tests/op/package-lock.json): installed from Debian if missing; when the installed Node.js is older
+#     (Debian 12 ships 18), a supported one comes from the npm registry (package `node`) into
+#     target/node, first on PATH for the tests;
 #   - the provider's npm packages (`npm ci`, from the committed lock file);
 #   - then `cargo test --workspace` (unit, doc, mock and end-to-end tests).
+# CI (.ci/run) also needs the `rustfmt` and `clippy` components, and jq; it checks them itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_node() {
-  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || return 0
-  local major
-  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-  [ "$major" -lt 20 ]
+NODE_MIN=20.19
+fail() { echo "test.sh: $*" >&2; exit 1; }
+
+command -v cc >/dev/null 2>&1 ||
+  fail "a C compiler is needed to build aws-lc-sys: install one as cc (apt-get install gcc)"
+
+# True when `node` on PATH is at least $NODE_MIN.
+node_supported() {
+  local version
+  version=$(node --version 2>/dev/null) || return 1
+  version=${version#v}
+  [ "$(printf '%s\n' "$NODE_MIN" "$version" | sort -V | head -n1)" = "$NODE_MIN" ]
 }
-if need_node; then
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "==> installing Node.js and npm (Debian packages)"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq nodejs npm
+  { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nodejs npm; } ||
+    fail "Node.js >= $NODE_MIN and npm are needed for the test OpenID Provider: install them"
 fi
+if ! node_supported; then
+  old=$(node --version 2>/dev/null || echo "an unknown version")
+  # A supported Node.js from an earlier run, else one from the npm registry (its `node` package ships
+  # the official binary), installed with the old Node.js and npm.
+  PATH="$PWD/target/node/node_modules/.bin:$PATH"
+  export PATH
+  if ! node_supported; then
+    echo "==> Node.js $old is older than $NODE_MIN: installing Node.js 20 from the npm registry into target/node"
+    npm install --prefix target/node --no-audit --no-fund --loglevel=error node@20 >/dev/null ||
+      fail "Node.js >= $NODE_MIN is needed for the test OpenID Provider (found $old), and installing it from npm failed: install one and put it first on PATH"
+    hash -r
+    node_supported ||
+      fail "Node.js >= $NODE_MIN is needed for the test OpenID Provider (found $old, and $(node --version) in target/node): install one and put it first on PATH"
+  fi
+fi
+echo "==> Node.js $(node --version) ($(command -v node))"
 
 echo "==> installing the test OpenID Provider (tests/op)"
 npm ci --prefix tests/op --no-audit --no-fund --loglevel=error

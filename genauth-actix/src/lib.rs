@@ -90,6 +90,9 @@ pub use session::{SessionLayer, SessionService};
 pub use genauth;
 
 // What an application needs from the core, so that one dependency on this crate suffices.
+/// The actix-web crate this adapter is built for (4), so that an application needs no second
+/// dependency.
+pub use actix_web;
 pub use genauth::session::{CookieSettings, SessionCodec, SessionManager};
 pub use genauth::validator::{
     IntrospectionValidator, JwksValidator, TokenValidator, ValidationError,

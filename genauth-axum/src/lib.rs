@@ -82,6 +82,8 @@ pub use session::{SessionLayer, SessionService};
 pub use genauth;
 
 // What an application needs from the core, so that one dependency on this crate suffices.
+/// The axum crate this adapter is built for (0.8), so that an application needs no second dependency.
+pub use axum;
 pub use genauth::session::{CookieSettings, SessionCodec, SessionManager};
 pub use genauth::validator::{
     IntrospectionValidator, JwksValidator, TokenValidator, ValidationError,

@@ -55,7 +55,9 @@ impl Client {
         let ProviderSource::AppHost(host) = config.provider() else {
             return Err(Error::Config(crate::ConfigError::Invalid {
                 field: "issuer",
-                reason: "an issuer needs discovery: use Client::discover".into(),
+                reason: "an issuer needs Client::discover, or Client::with_metadata and \
+                         ProviderMetadata::builder when it publishes no discovery document"
+                    .into(),
             }));
         };
         let metadata = ProviderMetadata::genauth(host, config.protocol())?;
@@ -82,7 +84,8 @@ impl Client {
         Self::assemble(config, metadata, http)
     }
 
-    /// A client with explicitly given provider metadata (e.g. loaded from a file).
+    /// A client with explicitly given provider metadata: built with [`ProviderMetadata::builder`] for a
+    /// provider that publishes no discovery document, or loaded from a file. No network call.
     ///
     /// # Errors
     /// [`Error::Config`] when the HTTP client cannot be built.
@@ -144,7 +147,9 @@ impl Client {
         &self.inner.metadata
     }
 
-    /// The HTTP client used for provider calls (timeouts set, redirects not followed).
+    /// The HTTP client used for every provider call: the one given with
+    /// [`ClientConfigBuilder::http_client`](crate::ClientConfigBuilder::http_client), else genauth's own
+    /// (timeouts set, redirects not followed).
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.http
     }
@@ -263,9 +268,12 @@ fn no_keys() -> Error {
     )
 }
 
-/// The HTTP client for provider calls: the configured timeout, no redirects (a provider API answer is
-/// never a redirect we should follow), rustls.
+/// The HTTP client for provider calls: the configured one, else one with the configured timeout, no
+/// redirects (a provider API answer is never a redirect we should follow), rustls.
 fn build_http(config: &ClientConfig) -> Result<reqwest::Client, Error> {
+    if let Some(custom) = config.http_client() {
+        return Ok(custom.clone());
+    }
     reqwest::Client::builder()
         .timeout(config.http_timeout())
         .connect_timeout(config.http_timeout())

@@ -145,6 +145,18 @@ pub struct ClientConfig {
     pub(crate) extra_authorization_params: Vec<(String, String)>,
     pub(crate) resources: Vec<String>,
     pub(crate) allow_hs256_id_tokens: bool,
+    pub(crate) http_client: Option<CustomHttpClient>,
+}
+
+/// A `reqwest::Client` given with [`ClientConfigBuilder::http_client`]. `Debug` only says that one is
+/// set: its default headers may carry credentials.
+#[derive(Clone)]
+pub(crate) struct CustomHttpClient(pub(crate) reqwest::Client);
+
+impl std::fmt::Debug for CustomHttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reqwest::Client { .. }")
+    }
 }
 
 impl ClientConfig {
@@ -223,6 +235,10 @@ impl ClientConfig {
     pub fn allows_hs256_id_tokens(&self) -> bool {
         self.allow_hs256_id_tokens
     }
+    /// The HTTP client given with [`ClientConfigBuilder::http_client`], if any.
+    pub fn http_client(&self) -> Option<&reqwest::Client> {
+        self.http_client.as_ref().map(|c| &c.0)
+    }
     /// The CAS server base URL: the configured one, or `{app_host}/cas-idp/{app_id}`.
     pub fn cas_base_url(&self) -> Option<Url> {
         if let Some(url) = &self.cas_base_url {
@@ -255,6 +271,7 @@ pub struct ClientConfigBuilder {
     extra_authorization_params: Vec<(String, String)>,
     resources: Vec<String>,
     allow_hs256_id_tokens: bool,
+    http_client: Option<CustomHttpClient>,
 }
 
 impl ClientConfigBuilder {
@@ -278,6 +295,7 @@ impl ClientConfigBuilder {
             extra_authorization_params: Vec::new(),
             resources: Vec::new(),
             allow_hs256_id_tokens: false,
+            http_client: None,
         }
     }
 
@@ -339,7 +357,8 @@ impl ClientConfigBuilder {
             .introspection_auth_method(method)
             .revocation_auth_method(method)
     }
-    /// Timeout of each HTTP call to the provider (default 10 s).
+    /// Timeout of each HTTP call to the provider (default 10 s). Not applied to a client given with
+    /// [`http_client`](Self::http_client), which keeps its own timeouts.
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
         self.http_timeout = timeout;
         self
@@ -382,6 +401,46 @@ impl ClientConfigBuilder {
     /// only asymmetric algorithms from the JWKS are accepted.
     pub fn allow_hs256_id_tokens(mut self, allow: bool) -> Self {
         self.allow_hs256_id_tokens = allow;
+        self
+    }
+
+    /// The HTTP client for every call to the provider (discovery, JWKS, token, userinfo,
+    /// introspection, revocation, CAS), instead of the one genauth builds: for a proxy, extra root
+    /// certificates, a client certificate or default headers. Build it with the re-exported
+    /// [`genauth::reqwest`](crate::reqwest), so that the versions match.
+    ///
+    /// The default client has a timeout and a connect timeout of [`http_timeout`](Self::http_timeout),
+    /// follows no redirects, sends `User-Agent: genauth-rust/<version>` and verifies TLS with rustls.
+    /// A custom client must keep:
+    /// - **a timeout** (`.timeout(…)`, `.connect_timeout(…)`): `http_timeout` does not apply to it, and
+    ///   without one a stalled provider holds each request (and a sign-in) indefinitely;
+    /// - **no redirects** (`.redirect(reqwest::redirect::Policy::none())`): provider APIs do not answer
+    ///   with redirects, and following one would resend client credentials and tokens wherever it
+    ///   points.
+    ///
+    /// Whatever the client, genauth itself caps every response body at 1 MiB and keeps URLs (which
+    /// may carry tickets or tokens) out of its errors.
+    ///
+    /// ```
+    /// use genauth::{reqwest, ClientConfig};
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = reqwest::Client::builder()
+    ///     .timeout(Duration::from_secs(10))
+    ///     .connect_timeout(Duration::from_secs(10))
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+    ///     .build()?;
+    /// let config = ClientConfig::builder("my-app-id")
+    ///     .client_secret("my-app-secret")
+    ///     .app_host("https://my-app.genauth.ai")
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # let _ = config; Ok(()) }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(CustomHttpClient(client));
         self
     }
 
@@ -486,6 +545,7 @@ impl ClientConfigBuilder {
             extra_authorization_params: self.extra_authorization_params,
             resources: self.resources,
             allow_hs256_id_tokens: self.allow_hs256_id_tokens,
+            http_client: self.http_client,
         })
     }
 }
@@ -507,7 +567,7 @@ pub enum ConfigError {
     },
 }
 
-fn parse_http_url(field: &'static str, value: &str) -> Result<Url, ConfigError> {
+pub(crate) fn parse_http_url(field: &'static str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|e| ConfigError::Invalid {
         field,
         reason: format!("`{value}` is not a URL: {e}"),
@@ -643,6 +703,20 @@ mod tests {
             base().http_timeout(Duration::ZERO).build(),
             Err(ConfigError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn custom_http_client_is_kept_and_not_printed() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-api-key", "k3y-in-header".parse().unwrap());
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        let c = base().http_client(http).build().unwrap();
+        assert!(c.http_client().is_some());
+        assert!(base().build().unwrap().http_client().is_none());
+        assert!(!format!("{c:?}").contains("k3y-in-header"));
     }
 
     #[test]

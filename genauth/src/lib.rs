@@ -10,6 +10,7 @@
 //!   that keep the network off the per-request path.
 //! - Framework-agnostic pieces the adapters (`genauth-axum`, `genauth-actix`) share: sealed cookie
 //!   sessions, the login callback state machine, RFC 6750 bearer challenges.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
@@ -35,6 +36,7 @@ pub mod provider;
 pub mod revocation;
 pub mod session;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod token;
 pub mod types;
@@ -50,8 +52,18 @@ pub use cookie;
 pub use error::{Error, ValidationError};
 pub use jwks::{JwksCache, JwksOptions};
 pub use jwt::{IdTokenChecks, JwtVerifier, JwtVerifierBuilder};
-pub use provider::ProviderMetadata;
+pub use provider::{ProviderMetadata, ProviderMetadataBuilder};
 pub use types::{
     AccessToken, ClientId, ClientSecret, CodeVerifier, CsrfState, IdToken, Nonce, RefreshToken,
 };
 pub use validator::{IntrospectionValidator, JwksValidator, TokenValidator};
+
+// The crates whose types appear in this crate's public API, so that users name the same versions.
+/// The `async_trait` crate: implement [`TokenValidator`] with `#[genauth::async_trait::async_trait]`.
+pub use async_trait;
+/// The `jsonwebtoken` crate: the `Algorithm` and `jwk::JwkSet` of [`JwtVerifierBuilder`] and
+/// [`ClientConfigBuilder::static_jwks`].
+pub use jsonwebtoken;
+/// The `reqwest` crate: the client [`ClientConfigBuilder::http_client`] takes, the source of
+/// [`Error::Transport`].
+pub use reqwest;
