@@ -109,15 +109,16 @@ impl Client {
         if let (Some(code), Some(message)) = (
             claims.get("code").and_then(|c| c.as_i64()),
             claims.get("message").and_then(|m| m.as_str()),
-        ) {
-            if code != 200 && !claims.contains_key("sub") && !claims.contains_key("iss") {
-                return Err(Error::GenAuth {
-                    endpoint: ENDPOINT,
-                    status: body.status,
-                    code,
-                    message: message.to_owned(),
-                });
-            }
+        ) && code != 200
+            && !claims.contains_key("sub")
+            && !claims.contains_key("iss")
+        {
+            return Err(Error::GenAuth {
+                endpoint: ENDPOINT,
+                status: body.status,
+                code,
+                message: message.to_owned(),
+            });
         }
         Ok(claims)
     }

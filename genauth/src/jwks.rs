@@ -233,10 +233,11 @@ impl JwksCache {
         let (generation, refresh_due) = {
             let keys = self.inner.keys.load();
             let refresh_due = keys.refresh_at.is_some_and(|at| Instant::now() >= at);
-            if !refresh_due && keys.generation > 0 {
-                if let Some(key) = keys.find(kid, alg)? {
-                    return Ok(key);
-                }
+            if !refresh_due
+                && keys.generation > 0
+                && let Some(key) = keys.find(kid, alg)?
+            {
+                return Ok(key);
             }
             (keys.generation, refresh_due)
         };

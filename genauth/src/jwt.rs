@@ -205,16 +205,16 @@ impl JwtVerifier {
             return Err(ValidationError::Expired { expired_at: exp });
         }
         // RFC 7519 §4.1.5: now must be at or after `nbf` (− leeway).
-        if let Some(nbf) = claims.nbf {
-            if nbf > now.saturating_add(leeway) {
-                return Err(ValidationError::NotYetValid { not_before: nbf });
-            }
+        if let Some(nbf) = claims.nbf
+            && nbf > now.saturating_add(leeway)
+        {
+            return Err(ValidationError::NotYetValid { not_before: nbf });
         }
         // RFC 7519 §4.1.6, OIDC Core §3.1.3.7 step 10: not issued in the future (+ leeway).
-        if let Some(iat) = claims.iat {
-            if iat > now.saturating_add(leeway) {
-                return Err(ValidationError::IssuedInFuture { issued_at: iat });
-            }
+        if let Some(iat) = claims.iat
+            && iat > now.saturating_add(leeway)
+        {
+            return Err(ValidationError::IssuedInFuture { issued_at: iat });
         }
         Ok(())
     }

@@ -68,15 +68,15 @@ impl Client {
             .header(reqwest::header::ACCEPT, "application/json");
         let body = http::send(ENDPOINT, request).await?;
         // RFC 6750 §3: a rejected token comes back as 401 with `WWW-Authenticate: Bearer error=...`.
-        if body.status == 401 {
-            if let Some(error) = www_authenticate_error(&body.headers) {
-                return Err(Error::OAuth {
-                    endpoint: ENDPOINT,
-                    status: 401,
-                    error,
-                    error_description: None,
-                });
-            }
+        if body.status == 401
+            && let Some(error) = www_authenticate_error(&body.headers)
+        {
+            return Err(Error::OAuth {
+                endpoint: ENDPOINT,
+                status: 401,
+                error,
+                error_description: None,
+            });
         }
         body.success(ENDPOINT)?.json(ENDPOINT)
     }

@@ -43,10 +43,10 @@ impl VerifyingKey {
             Some(_) => return Err("`use` is not `sig`"),
         }
         // RFC 7517 §4.3
-        if let Some(ops) = &jwk.common.key_operations {
-            if !ops.iter().any(|op| matches!(op, KeyOperations::Verify)) {
-                return Err("`key_ops` does not include `verify`");
-            }
+        if let Some(ops) = &jwk.common.key_operations
+            && !ops.iter().any(|op| matches!(op, KeyOperations::Verify))
+        {
+            return Err("`key_ops` does not include `verify`");
         }
         let alg = match jwk.common.key_algorithm {
             None => None,

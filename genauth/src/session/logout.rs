@@ -61,15 +61,15 @@ impl SessionManager {
             Some(session) => session.cloned(),
             None => self.open(request),
         };
-        if self.revoke_on_logout {
-            if let Some(tokens) = session.as_ref().and_then(|s| s.tokens.as_ref()) {
-                let (token, hint) = match &tokens.refresh_token {
-                    Some(rt) => (rt.secret(), TokenTypeHint::RefreshToken),
-                    None => (tokens.access_token.secret(), TokenTypeHint::AccessToken),
-                };
-                if let Err(e) = self.client.revoke(token, Some(hint)).await {
-                    tracing::warn!(error = %e, "token revocation at logout failed");
-                }
+        if self.revoke_on_logout
+            && let Some(tokens) = session.as_ref().and_then(|s| s.tokens.as_ref())
+        {
+            let (token, hint) = match &tokens.refresh_token {
+                Some(rt) => (rt.secret(), TokenTypeHint::RefreshToken),
+                None => (tokens.access_token.secret(), TokenTypeHint::AccessToken),
+            };
+            if let Err(e) = self.client.revoke(token, Some(hint)).await {
+                tracing::warn!(error = %e, "token revocation at logout failed");
             }
         }
         let params = LogoutParams {

@@ -172,10 +172,10 @@ pub async fn refresh(client: &Client, session: &mut Session) -> Result<(), Sessi
         }
         // The new ID token's claims update the user's; claims it lacks (from UserInfo at sign-in)
         // are kept. In OAuth 2.0 mode the user came from UserInfo and an ID token does not change it.
-        if session.user.protocol == Protocol::Oidc {
-            if let Some(user) = AuthUser::from_claims(claims, Protocol::Oidc) {
-                session.user.claims.extend(user.claims);
-            }
+        if session.user.protocol == Protocol::Oidc
+            && let Some(user) = AuthUser::from_claims(claims, Protocol::Oidc)
+        {
+            session.user.claims.extend(user.claims);
         }
     }
     session.tokens = Some(new);

@@ -111,13 +111,13 @@ impl IntrospectionValidator {
     /// The answer for a token, from the cache or the provider.
     async fn lookup(&self, token: &str) -> Result<Cached, ValidationError> {
         let key = self.cache.as_ref().map(|_| sha256(token.as_bytes()));
-        if let (Some(cache), Some(key)) = (&self.cache, &key) {
-            if let Some(entry) = cache.get(key) {
-                if Instant::now() < entry.until {
-                    return Ok(entry.result);
-                }
-                cache.remove(key);
+        if let (Some(cache), Some(key)) = (&self.cache, &key)
+            && let Some(entry) = cache.get(key)
+        {
+            if Instant::now() < entry.until {
+                return Ok(entry.result);
             }
+            cache.remove(key);
         }
         let introspection = self
             .client
@@ -146,16 +146,16 @@ impl IntrospectionValidator {
                 self.max_cache_ttl,
             ),
         };
-        if let (Some(cache), Some(key)) = (&self.cache, key) {
-            if let Some(until) = Instant::now().checked_add(ttl).filter(|_| !ttl.is_zero()) {
-                cache.insert(
-                    key,
-                    CacheEntry {
-                        result: result.clone(),
-                        until,
-                    },
-                );
-            }
+        if let (Some(cache), Some(key)) = (&self.cache, key)
+            && let Some(until) = Instant::now().checked_add(ttl).filter(|_| !ttl.is_zero())
+        {
+            cache.insert(
+                key,
+                CacheEntry {
+                    result: result.clone(),
+                    until,
+                },
+            );
         }
         Ok(result)
     }
@@ -172,12 +172,12 @@ impl TokenValidator for IntrospectionValidator {
         if claims.exp.is_some_and(|exp| exp <= now_secs()) {
             return Err(ValidationError::Inactive);
         }
-        if let Some(audience) = &self.audience {
-            if !claims.aud.iter().any(|a| a == audience) {
-                return Err(ValidationError::InvalidAudience {
-                    expected: vec![audience.clone()],
-                });
-            }
+        if let Some(audience) = &self.audience
+            && !claims.aud.iter().any(|a| a == audience)
+        {
+            return Err(ValidationError::InvalidAudience {
+                expected: vec![audience.clone()],
+            });
         }
         Ok(claims)
     }
