@@ -86,13 +86,7 @@ fn session_open(issuer: &TestIssuer, access_token: &str) {
         let opened = codec.open("genauth_session", |name| cookies.get(name));
         assert!(black_box(opened).is_some());
     }
-    let elapsed = started.elapsed();
-    println!(
-        "{:<24} {:>10.0} ns/iter  ({iterations} iterations, {:.3} s)",
-        "session open",
-        elapsed.as_nanos() as f64 / f64::from(iterations),
-        elapsed.as_secs_f64()
-    );
+    report("session open", iterations, started.elapsed());
     session_gate(codec, &header);
 }
 
@@ -142,13 +136,7 @@ fn session_gate(codec: genauth::session::SessionCodec, cookie: &str) {
         let step = gate.before(None, head);
         assert!(matches!(black_box(step), SessionStep::Proceed(_)));
     }
-    let elapsed = started.elapsed();
-    println!(
-        "{:<24} {:>10.0} ns/iter  ({iterations} iterations, {:.3} s)",
-        "session gate",
-        elapsed.as_nanos() as f64 / f64::from(iterations),
-        elapsed.as_secs_f64()
-    );
+    report("session gate", iterations, started.elapsed());
 }
 
 async fn time(name: &str, iterations: u32, validator: &impl TokenValidator, token: &str) {
@@ -163,7 +151,11 @@ async fn time(name: &str, iterations: u32, validator: &impl TokenValidator, toke
         let claims = validator.validate(black_box(token)).await;
         black_box(claims.is_ok());
     }
-    let elapsed = started.elapsed();
+    report(name, iterations, started.elapsed());
+}
+
+/// One result line: time per iteration, iterations, total.
+fn report(name: &str, iterations: u32, elapsed: std::time::Duration) {
     println!(
         "{name:<24} {:>10.0} ns/iter  ({iterations} iterations, {:.3} s)",
         elapsed.as_nanos() as f64 / f64::from(iterations),
