@@ -30,6 +30,7 @@
 
 mod builder;
 mod jws;
+mod typing;
 
 use crate::claims::{Claims, check_audience};
 use crate::clock::now_secs;
@@ -43,6 +44,7 @@ use serde::de::DeserializeOwned;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+pub use typing::AccessTokenTyping;
 
 /// Longest token accepted, in bytes (32 KiB): far above real tokens, and it bounds the work an
 /// attacker can cause before the signature is checked.
@@ -67,6 +69,7 @@ struct Inner {
     algorithms: Vec<Algorithm>,
     leeway_secs: u64,
     required_type: Option<String>,
+    access_token_typing: AccessTokenTyping,
 }
 
 impl fmt::Debug for JwtVerifier {
@@ -79,6 +82,7 @@ impl fmt::Debug for JwtVerifier {
             .field("algorithms", &inner.algorithms)
             .field("leeway_secs", &inner.leeway_secs)
             .field("required_type", &inner.required_type)
+            .field("access_token_typing", &inner.access_token_typing)
             .field("jwks", &inner.jwks)
             .field("hmac_secret", &inner.hmac.as_ref().map(|_| "[redacted]"))
             .finish()
@@ -132,17 +136,15 @@ impl JwtVerifier {
         &self,
         token: &str,
     ) -> Result<Claims<T>, ValidationError> {
-        let (claims, _) = self.verify_signature::<T>(token).await?;
+        let verified = self.verify_signature::<T>(token).await?;
+        let claims = verified.claims;
         let result = self.check_registered_claims(&claims).and_then(|()| {
-            // An ID token is not an access token, even with the same issuer and audience (GenAuth
-            // issues both for the app ID): `nonce` and `at_hash` only ever appear in ID tokens
-            // (OpenID Connect Core §2), which travel in URLs (`id_token_hint`) and must not open APIs.
-            if claims.nonce.is_some() || claims.at_hash.is_some() {
-                return Err(ValidationError::InvalidTokenType {
-                    expected: "access token".into(),
-                    found: "ID token (it carries nonce or at_hash)".into(),
-                });
-            }
+            // An ID token or logout token is not an access token, even with the same issuer and
+            // audience (GenAuth issues them for the app ID): ID tokens travel in URLs
+            // (`id_token_hint`) and must not open APIs (RFC 8725 §3.11, RFC 9068 §4).
+            self.inner
+                .access_token_typing
+                .check(verified.typ.as_deref(), &verified.payload)?;
             // RFC 7519 §4.1.3 / RFC 9068 §4: the resource server must be among the audiences.
             if self.inner.check_audience {
                 check_audience(&claims.aud, &self.inner.audiences)?;
@@ -174,7 +176,8 @@ impl JwtVerifier {
         id_token: &str,
         checks: &IdTokenChecks<'_>,
     ) -> Result<Claims<T>, ValidationError> {
-        let (claims, alg) = self.verify_signature::<T>(id_token).await?;
+        let verified = self.verify_signature::<T>(id_token).await?;
+        let (claims, alg) = (verified.claims, verified.alg);
         let result = self
             .check_registered_claims(&claims)
             .and_then(|()| check_id_token(&claims, alg, checks, &self.inner.audiences));

@@ -51,7 +51,7 @@ pub use config::{ClientAuthMethod, ClientConfig, ClientConfigBuilder, ConfigErro
 pub use cookie;
 pub use error::{Error, ValidationError};
 pub use jwks::{JwksCache, JwksOptions};
-pub use jwt::{IdTokenChecks, JwtVerifier, JwtVerifierBuilder};
+pub use jwt::{AccessTokenTyping, IdTokenChecks, JwtVerifier, JwtVerifierBuilder};
 pub use provider::{ProviderMetadata, ProviderMetadataBuilder};
 pub use types::{
     AccessToken, ClientId, ClientSecret, CodeVerifier, CsrfState, IdToken, Nonce, RefreshToken,

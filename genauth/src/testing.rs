@@ -273,7 +273,7 @@ impl TestIssuer {
         self.mint_with_header(Value::Null, claims)
     }
 
-    /// Like [`mint`](Self::mint), with header fields overriding the default `{"alg", "typ": "JWT",
+    /// Like [`mint`](Self::mint), with header fields overriding the default `{"alg", "typ": "at+jwt",
     /// "kid"}` (`null` removes one). The token is always signed with this issuer's key and algorithm,
     /// whatever the header says: handy for testing algorithm confusion, a missing `kid`, `crit`...
     ///
@@ -326,7 +326,8 @@ impl TestIssuer {
             "alg".into(),
             serde_json::to_value(self.alg).unwrap_or(Value::Null),
         );
-        default_header.insert("typ".into(), "JWT".into());
+        // Access tokens, typed as RFC 9068 §2.1 says.
+        default_header.insert("typ".into(), "at+jwt".into());
         default_header.insert("kid".into(), self.kid.clone().into());
         let mut default_claims = Map::new();
         default_claims.insert("iss".into(), self.issuer.clone().into());

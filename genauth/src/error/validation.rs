@@ -48,6 +48,11 @@ pub enum ValidationError {
     #[error("token header has critical extensions (`crit`) this verifier does not understand")]
     UnsupportedCriticalHeader,
 
+    /// The token is bound to a key (`cnf`: DPoP, RFC 9449 §7.1; mutual TLS, RFC 8705 §3) and was
+    /// presented as a plain bearer token, without proof of possession.
+    #[error("the token is bound to a key (cnf) and cannot be used as a plain bearer token")]
+    KeyBound,
+
     /// No key in the provider's JWKS has the header's `kid`, even after a fresh download (or none of
     /// the right type when the token has no `kid`). The token was signed by an unknown or retired key.
     #[error("{}", unknown_key_message(.kid))]

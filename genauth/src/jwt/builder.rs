@@ -1,6 +1,6 @@
 //! [`JwtVerifierBuilder`]: plain setters, every configuration check at `build()`.
 
-use super::{Inner, JwtVerifier};
+use super::{AccessTokenTyping, Inner, JwtVerifier};
 use crate::config::ConfigError;
 use crate::jwks::JwksCache;
 use crate::types::ClientSecret;
@@ -33,6 +33,7 @@ pub struct JwtVerifierBuilder {
     algorithms: Option<Vec<Algorithm>>,
     leeway: Duration,
     required_type: Option<String>,
+    access_token_typing: AccessTokenTyping,
 }
 
 impl JwtVerifierBuilder {
@@ -47,7 +48,15 @@ impl JwtVerifierBuilder {
             algorithms: None,
             leeway: Duration::from_secs(60),
             required_type: None,
+            access_token_typing: AccessTokenTyping::default(),
         }
+    }
+
+    /// How [`JwtVerifier::verify`] tells access tokens from the issuer's ID tokens, logout tokens
+    /// and other JWTs (default [`AccessTokenTyping::Inferred`]; RFC 8725 §3.11, RFC 9068 §2.1).
+    pub fn access_token_typing(mut self, typing: AccessTokenTyping) -> Self {
+        self.access_token_typing = typing;
+        self
     }
 
     /// Adds an accepted audience (`aud`, RFC 7519 §4.1.3), e.g. the app ID or the API identifier.
@@ -175,6 +184,7 @@ impl JwtVerifierBuilder {
                 algorithms: pinned,
                 leeway_secs: self.leeway.as_secs(),
                 required_type: self.required_type,
+                access_token_typing: self.access_token_typing,
             }),
         })
     }

@@ -11,6 +11,14 @@ use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
+/// A token whose signature checked out: its claims, algorithm, `typ` and decoded payload (JSON).
+pub(super) struct Verified<T> {
+    pub(super) claims: Claims<T>,
+    pub(super) alg: Algorithm,
+    pub(super) typ: Option<String>,
+    pub(super) payload: Vec<u8>,
+}
+
 /// A token's JOSE header: only what verification needs (RFC 7515 §4.1).
 #[derive(serde::Deserialize)]
 struct JoseHeader {
@@ -29,7 +37,7 @@ impl JwtVerifier {
     pub(super) async fn verify_signature<T: DeserializeOwned>(
         &self,
         token: &str,
-    ) -> Result<(Claims<T>, Algorithm), ValidationError> {
+    ) -> Result<Verified<T>, ValidationError> {
         let jws = CompactJws::split(token)?;
         let header = decode_header(jws.header)?;
         let alg = self.pin_algorithm(&header)?;
@@ -37,8 +45,17 @@ impl JwtVerifier {
         self.check_claimed_issuer(jws.payload)?;
         let key = self.key_for(&header, alg).await?;
         check_signature(&jws, key.decoding_key(), alg)?;
-        let claims = decode_claims(jws.payload)?;
-        Ok((claims, alg))
+        let payload = URL_SAFE_NO_PAD
+            .decode(jws.payload)
+            .map_err(|_| ValidationError::Malformed("the token payload is not base64url".into()))?;
+        let claims = serde_json::from_slice::<Claims<T>>(&payload)
+            .map_err(|e| ValidationError::InvalidClaims(e.to_string()))?;
+        Ok(Verified {
+            claims,
+            alg,
+            typ: header.typ,
+            payload,
+        })
     }
 
     /// RFC 8725 §3.1, RFC 7518 §3.6: the algorithm comes from the allow-list; `none` never does.
@@ -166,7 +183,7 @@ fn decode_header(header: &str) -> Result<JoseHeader, ValidationError> {
 
 /// A media type without surrounding space, lowercased, without its optional `application/` prefix
 /// (RFC 7515 §4.1.9).
-fn bare_media_type(typ: &str) -> String {
+pub(super) fn bare_media_type(typ: &str) -> String {
     let lower = typ.trim().to_ascii_lowercase();
     lower
         .strip_prefix("application/")
@@ -199,15 +216,6 @@ fn check_signature(
         Ok(true) => Ok(()),
         Ok(false) | Err(_) => Err(ValidationError::InvalidSignature),
     }
-}
-
-/// RFC 7519 §7.2 steps 8–10: the claims are a JSON object (of the caller's shape).
-fn decode_claims<T: DeserializeOwned>(payload: &str) -> Result<Claims<T>, ValidationError> {
-    let payload = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| ValidationError::Malformed("the token payload is not base64url".into()))?;
-    serde_json::from_slice::<Claims<T>>(&payload)
-        .map_err(|e| ValidationError::InvalidClaims(e.to_string()))
 }
 
 /// Decodes one base64url part into JSON.

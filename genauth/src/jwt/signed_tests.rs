@@ -236,7 +236,9 @@ async fn registered_claims_are_checked() {
         .unwrap();
     assert!(matches!(
         typed
-            .verify::<crate::ExtraClaims>(&issuer.mint(json!({})))
+            .verify::<crate::ExtraClaims>(
+                &issuer.mint_with_header(json!({"typ": "JWT"}), json!({}))
+            )
             .await,
         Err(ValidationError::InvalidTokenType { .. })
     ));
@@ -285,4 +287,72 @@ async fn an_id_token_is_not_an_access_token() {
             .await
             .is_ok()
     );
+}
+
+/// RFC 8725 §3.11, RFC 9068 §2.1: an access token is never an ID token, a logout token or a
+/// key-bound token, whatever its claims; untyped tokens need what access tokens carry.
+#[tokio::test]
+async fn access_tokens_are_explicitly_typed() {
+    let issuer = TestIssuer::new();
+    let verifier = |typing| {
+        JwtVerifier::builder(issuer.issuer())
+            .audience("genauth-test")
+            .jwks(JwksCache::from_jwk_set(&issuer.jwks()).unwrap())
+            .access_token_typing(typing)
+            .build()
+            .unwrap()
+    };
+    let untyped = |claims| issuer.mint_with_header(json!({"typ": "JWT"}), claims);
+    let no_typ = |claims| issuer.mint_with_header(json!({"typ": null}), claims);
+    let id_token_shaped = untyped(json!({"name": "Ada", "email": "ada@example.com", "sid": "s1"}));
+    let refused = |result: Result<crate::Claims, ValidationError>| {
+        matches!(
+            result,
+            Err(ValidationError::InvalidTokenType { .. } | ValidationError::KeyBound)
+        )
+    };
+    for typing in [
+        AccessTokenTyping::Strict,
+        AccessTokenTyping::Inferred,
+        AccessTokenTyping::Lenient,
+    ] {
+        let v = verifier(typing);
+        // Typed access tokens pass in every mode.
+        v.verify::<crate::ExtraClaims>(&issuer.mint(json!({"scope": "read"})))
+            .await
+            .unwrap();
+        // Another kind of JWT, ID-token or logout-token claims, a key binding: never.
+        for token in [
+            issuer.mint_with_header(json!({"typ": "logout+jwt"}), json!({"events": {}})),
+            issuer.mint_with_header(json!({"typ": "id_token+jwt"}), json!({"scope": "x"})),
+            untyped(json!({"scope": "read", "nonce": "n"})),
+            untyped(json!({"scope": "read", "at_hash": "h"})),
+            untyped(json!({"scope": "read", "c_hash": "h"})),
+            untyped(
+                json!({"client_id": "app", "events": {"http://schemas.openid.net/event/backchannel-logout": {}}}),
+            ),
+            issuer.mint(json!({"scope": "read", "cnf": {"jkt": "thumbprint"}})),
+        ] {
+            assert!(refused(v.verify(&token).await), "{typing:?}");
+        }
+    }
+    // Untyped tokens: the default takes those with scope or client_id (GenAuth's), not ID-token-
+    // shaped ones; Strict takes none; Lenient takes them all.
+    let inferred = verifier(AccessTokenTyping::Inferred);
+    for token in [
+        untyped(json!({"scope": "read"})),
+        no_typ(json!({"client_id": "m2m"})),
+        untyped(json!({"scp": ["read"]})),
+    ] {
+        inferred.verify::<crate::ExtraClaims>(&token).await.unwrap();
+        assert!(refused(
+            verifier(AccessTokenTyping::Strict).verify(&token).await
+        ));
+    }
+    assert!(refused(inferred.verify(&id_token_shaped).await));
+    assert!(refused(inferred.verify(&no_typ(json!({}))).await));
+    verifier(AccessTokenTyping::Lenient)
+        .verify::<crate::ExtraClaims>(&id_token_shaped)
+        .await
+        .unwrap();
 }

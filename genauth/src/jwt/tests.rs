@@ -22,7 +22,7 @@ fn claims() -> serde_json::Value {
     let now = now_secs();
     serde_json::json!({
         "iss": "https://issuer.example", "aud": "app", "sub": "u1",
-        "iat": now, "exp": now + 600
+        "iat": now, "exp": now + 600, "scope": "read"
     })
 }
 
