@@ -246,12 +246,10 @@ impl Settings {
                     .jwks_validator([self.audience()])
                     .map_err(|e| EnvError(format!("GENAUTH_VALIDATION=jwks: {e}")))?,
             ),
+            // Bound to this API: an answer's `aud` must hold the audience; without `aud`, the
+            // token must be the app's own (the validator's default).
             Validation::Introspection => {
-                let mut v = IntrospectionValidator::new(client.clone());
-                if let Some(aud) = &self.audience {
-                    v = v.audience(aud.as_str());
-                }
-                Arc::new(v)
+                Arc::new(IntrospectionValidator::new(client.clone()).audience(self.audience()))
             }
         })
     }

@@ -31,7 +31,7 @@
 //! ```
 
 use crate::claims::Claims;
-use crate::types::AccessToken;
+use crate::types::{AccessToken, is_b64token};
 use crate::validator::{TokenValidator, ValidationError};
 use crate::web::Reply;
 use serde::de::DeserializeOwned;
@@ -237,15 +237,6 @@ pub fn parse_authorization_value(value: &[u8]) -> Result<&str, BearerError> {
         ));
     }
     Ok(token)
-}
-
-/// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="` (RFC 6750 §2.1).
-fn is_b64token(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
 }
 
 /// Checks that `claims` grant every scope in `required` (the `scope` claim, RFC 8693 §4.2).

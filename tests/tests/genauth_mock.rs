@@ -556,7 +556,7 @@ async fn hostile_times_from_the_provider_do_not_panic() {
         .await;
     Mock::given(path("/oauth/token/introspection"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "active": true, "sub": "u1", "exp": u64::MAX
+            "active": true, "sub": "u1", "exp": u64::MAX, "client_id": APP_ID, "token_type": "Bearer"
         })))
         .mount(&server)
         .await;

@@ -175,7 +175,18 @@ pub enum ValidationError {
     /// The introspection endpoint could not be asked (unreachable, or an unusable answer), so the
     /// token could not be checked. Retry later.
     #[error("token could not be introspected: the provider is unavailable")]
-    ProviderUnavailable(#[source] Box<crate::Error>),
+    ProviderUnavailable(#[source] Arc<crate::Error>),
+
+    /// The introspected token was issued to another client of the provider and the answer names no
+    /// audience: it is not for this API (RFC 7662 §4).
+    #[error("the token was issued to another client")]
+    ForeignClient,
+
+    /// Too many introspection calls are in flight already: this token was not checked, so that a
+    /// flood of distinct tokens cannot spend the application's rate limit at the provider. Retry
+    /// later.
+    #[error("the token could not be checked now: too many introspection calls in flight")]
+    Overloaded,
 }
 
 fn unknown_key_message(kid: &Option<String>) -> String {
@@ -232,7 +243,10 @@ impl ValidationError {
     fn is_provider_failure(&self) -> bool {
         matches!(
             self,
-            Self::NoUsableKeys | Self::KeysUnavailable(_) | Self::ProviderUnavailable(_)
+            Self::NoUsableKeys
+                | Self::KeysUnavailable(_)
+                | Self::ProviderUnavailable(_)
+                | Self::Overloaded
         )
     }
 }
@@ -262,7 +276,7 @@ mod tests {
         let provider_problems = [
             ValidationError::NoUsableKeys,
             ValidationError::KeysUnavailable(Arc::new(unreachable)),
-            ValidationError::ProviderUnavailable(Box::new(crate::Error::UnexpectedStatus {
+            ValidationError::ProviderUnavailable(Arc::new(crate::Error::UnexpectedStatus {
                 endpoint: "introspection_endpoint",
                 status: 500,
             })),

@@ -43,7 +43,10 @@ async fn validator(
 }
 
 fn active(exp: u64) -> serde_json::Value {
-    serde_json::json!({"active": true, "sub": "u1", "aud": "api", "scope": "read", "exp": exp})
+    serde_json::json!({
+        "active": true, "sub": "u1", "client_id": "app", "scope": "read", "exp": exp,
+        "token_type": "Bearer"
+    })
 }
 
 #[tokio::test]
@@ -97,7 +100,7 @@ async fn inactive_answers_are_cached_for_inactive_ttl() {
 }
 
 #[tokio::test]
-async fn provider_failure_is_503_and_not_cached() {
+async fn provider_failure_is_503_and_remembered_for_a_second() {
     let (_s, v, hits) = validator(None).await;
     for _ in 0..2 {
         let err = v.validate("opaque").await.unwrap_err();
@@ -108,17 +111,174 @@ async fn provider_failure_is_503_and_not_cached() {
         assert_eq!(err.status_code(), 503);
         assert_eq!(err.bearer_error_code(), None);
     }
+    // The immediate retry shares the failure instead of calling (and waiting) again.
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(FAILURE_TTL + Duration::from_millis(100)).await;
+    v.validate("opaque").await.unwrap_err();
     assert_eq!(hits.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
 async fn audience_is_checked_when_configured_and_cache_can_be_disabled() {
-    let (_s, v, hits) = validator(Some(active(now_secs() + 3600))).await;
+    let mut answer = active(now_secs() + 3600);
+    answer["aud"] = serde_json::json!(["api", "other"]);
+    let (_s, v, hits) = validator(Some(answer)).await;
     let v = v.cache_capacity(0);
     v.clone().audience("api").validate("t").await.unwrap();
+    // With `aud` in the answer, the default audience is the app's client ID.
+    assert!(matches!(
+        v.validate("t").await,
+        Err(ValidationError::InvalidAudience { .. })
+    ));
     assert!(matches!(
         v.clone().audience("other-api").validate("t").await,
         Err(ValidationError::InvalidAudience { .. })
     ));
-    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}
+
+/// An answer like `active`, changed by `change`.
+fn answer(
+    change: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> serde_json::Value {
+    let mut answer = active(now_secs() + 3600);
+    if let Some(map) = answer.as_object_mut() {
+        change(map);
+    }
+    answer
+}
+
+#[tokio::test]
+async fn answers_must_name_this_api_and_an_access_token() {
+    let refused = |name: &'static str,
+                   change: fn(&mut serde_json::Map<String, serde_json::Value>)| async move {
+        let (_s, v, _) = validator(Some(answer(change))).await;
+        v.validate("t").await.map(|_| ()).map_err(|e| (name, e))
+    };
+    // Another client's token (no `aud`): refused unless any client is accepted.
+    let (_s, v, _) = validator(Some(answer(|a| {
+        a.insert("client_id".into(), "other-app".into());
+    })))
+    .await;
+    assert!(matches!(
+        v.clone().validate("t").await,
+        Err(ValidationError::ForeignClient)
+    ));
+    v.accept_any_client(true).validate("t").await.unwrap();
+    // A refresh token: without `token_type` (oidc-provider), or with another one.
+    for (name, change) in [
+        (
+            "no token_type",
+            (|a| {
+                a.remove("token_type");
+            }) as fn(&mut serde_json::Map<String, serde_json::Value>),
+        ),
+        ("refresh_token", |a| {
+            a.insert("token_type".into(), "refresh_token".into());
+        }),
+    ] {
+        let result = refused(name, change).await;
+        assert!(
+            matches!(result, Err((_, ValidationError::InvalidTokenType { .. }))),
+            "{name}"
+        );
+    }
+    let (_s, v, _) = validator(Some(answer(|a| {
+        a.remove("token_type");
+    })))
+    .await;
+    v.require_token_type(false).validate("t").await.unwrap();
+    // Bound to a key: not a plain bearer token.
+    let result = refused("cnf", |a| {
+        a.insert("cnf".into(), serde_json::json!({"jkt": "thumbprint"}));
+    })
+    .await;
+    assert!(matches!(result, Err((_, ValidationError::KeyBound))));
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_tokens_cost_no_call() {
+    let (_s, v, hits) = validator(Some(active(now_secs() + 3600))).await;
+    for token in [
+        String::new(),
+        "has space".into(),
+        "quote\"".into(),
+        "x".repeat(MAX_INTROSPECTED_TOKEN_BYTES + 1),
+    ] {
+        assert!(matches!(
+            v.validate(&token).await,
+            Err(ValidationError::Malformed(_))
+        ));
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}
+
+/// A provider that answers `active` after `delay`, counting calls.
+async fn slow_validator(delay: Duration) -> (MockServer, IntrospectionValidator, Arc<AtomicUsize>) {
+    struct Slow {
+        hits: Arc<AtomicUsize>,
+        delay: Duration,
+    }
+    impl Respond for Slow {
+        fn respond(&self, _: &Request) -> ResponseTemplate {
+            self.hits.fetch_add(1, Ordering::SeqCst);
+            ResponseTemplate::new(200)
+                .set_body_json(active(now_secs() + 3600))
+                .set_delay(self.delay)
+        }
+    }
+    let server = MockServer::start().await;
+    let hits = Arc::new(AtomicUsize::new(0));
+    Mock::given(method("POST"))
+        .and(path("/oidc/token/introspection"))
+        .respond_with(Slow {
+            hits: Arc::clone(&hits),
+            delay,
+        })
+        .mount(&server)
+        .await;
+    let config = crate::ClientConfig::builder("app")
+        .client_secret("secret")
+        .app_host(server.uri())
+        .build()
+        .unwrap();
+    let client = crate::Client::new(config).unwrap();
+    (server, IntrospectionValidator::new(client), hits)
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_token_share_one_call() {
+    let (_s, v, hits) = slow_validator(Duration::from_millis(300)).await;
+    let calls: Vec<_> = (0..50)
+        .map(|_| {
+            let v = v.clone();
+            tokio::spawn(async move { v.validate("same-token").await.map(|_| ()) })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn calls_in_flight_are_bounded_and_the_excess_is_503() {
+    let (_s, v, hits) = slow_validator(Duration::from_millis(300)).await;
+    let v = v.max_concurrent_calls(2);
+    let calls: Vec<_> = (0..6)
+        .map(|i| {
+            let v = v.clone();
+            tokio::spawn(async move { v.validate(&format!("token-{i}")).await.map(|_| ()) })
+        })
+        .collect();
+    let mut overloaded = 0;
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(()) => {}
+            Err(ValidationError::Overloaded) => overloaded += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!((hits.load(Ordering::SeqCst), overloaded), (2, 4));
+    assert_eq!(ValidationError::Overloaded.status_code(), 503);
 }
