@@ -29,7 +29,10 @@ mod jwks;
 
 use crate::claims::Claims;
 pub use crate::error::ValidationError;
-pub use introspection::IntrospectionValidator;
+pub use introspection::{
+    DEFAULT_INACTIVE_TTL, DEFAULT_MAX_CACHE_TTL, DEFAULT_MAX_CONCURRENT_CALLS,
+    IntrospectionValidator, MAX_INTROSPECTED_TOKEN_BYTES,
+};
 pub use jwks::JwksValidator;
 use std::future::Future;
 use std::sync::Arc;

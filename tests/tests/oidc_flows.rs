@@ -331,3 +331,69 @@ async fn client_credentials_and_key_rotation() {
     let (header, _) = decode_jwt(state.id_token.as_ref().unwrap().secret());
     assert_eq!(header["kid"], json!(new_kid));
 }
+
+/// The introspection validator against the real provider: bound to this API (another client's
+/// token and a refresh token are refused), and a revocation seen once the cached answer expires.
+#[tokio::test]
+async fn introspection_validator_is_bound_to_this_api_and_sees_revocations() {
+    use genauth::validator::{IntrospectionValidator, ValidationError};
+    use std::time::{Duration, Instant};
+    let op = start_op().await;
+    let post = genauth_client(
+        &op,
+        "post",
+        Some("post-secret"),
+        ClientAuthMethod::ClientSecretPost,
+        false,
+    )
+    .await;
+    let basic = genauth_client(
+        &op,
+        "basic",
+        Some("basic-secret"),
+        ClientAuthMethod::ClientSecretBasic,
+        false,
+    )
+    .await;
+    let state = sign_in(&op, &post, "bob").await;
+    let ttl = Duration::from_secs(2);
+    let ours = IntrospectionValidator::new(post.clone()).max_cache_ttl(ttl);
+    let claims = ours.validate(state.access_token.secret()).await.unwrap();
+    assert_eq!(claims.sub.as_deref(), Some("bob"));
+
+    // The provider answers "active" for both, but neither is an access token for this API.
+    let refresh = state.refresh_token.clone().unwrap();
+    assert!(
+        post.introspect(refresh.secret(), None)
+            .await
+            .unwrap()
+            .active
+    );
+    assert!(matches!(
+        ours.validate(refresh.secret()).await,
+        Err(ValidationError::InvalidTokenType { .. })
+    ));
+    let theirs = IntrospectionValidator::new(basic);
+    assert!(matches!(
+        theirs.validate(state.access_token.secret()).await,
+        Err(ValidationError::ForeignClient)
+    ));
+
+    // Revoked at the provider: refused as soon as the cached answer has expired.
+    post.revoke(
+        state.access_token.secret(),
+        Some(TokenTypeHint::AccessToken),
+    )
+    .await
+    .unwrap();
+    let revoked_at = Instant::now();
+    while ours.validate(state.access_token.secret()).await.is_ok() {
+        assert!(
+            revoked_at.elapsed() < ttl + Duration::from_secs(1),
+            "revocation not seen"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(revoked_at.elapsed() <= ttl + Duration::from_millis(500));
+    assert!(genauth::validator::DEFAULT_MAX_CACHE_TTL <= Duration::from_secs(60));
+}
