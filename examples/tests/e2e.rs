@@ -283,8 +283,9 @@ async fn get_with(
     (status, challenge, response.text().await.expect("body"))
 }
 
-/// The API with JWT access tokens verified against the provider's JWKS.
-async fn api_jwks(bin: &str) {
+/// A provider with the API's client, the example API verifying its JWT access tokens (RFC 8707
+/// resource), a browser and a client for tokens.
+async fn jwt_api(bin: &str) -> (TestOp, App, Browser, Client) {
     let port = free_port();
     let mut client = op::client(
         "api-client",
@@ -309,6 +310,12 @@ async fn api_jwks(bin: &str) {
     .await;
     let browser = op.browser();
     let client = api_client(&op, true).await;
+    (op, app, browser, client)
+}
+
+/// The API with JWT access tokens verified against the provider's JWKS.
+async fn api_jwks(bin: &str) {
+    let (op, app, browser, client) = jwt_api(bin).await;
 
     let (status, _, body) = get_with(&browser, &format!("{}/public", app.base), None).await;
     assert_eq!(status, 200);
@@ -400,6 +407,82 @@ async fn api_jwks(bin: &str) {
     assert_eq!(header["kid"], json!(kid));
     let (status, _, body) = get_with(&browser, &format!("{}/me", app.base), Some(&rotated)).await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// Key rotation during a flood of unknown-`kid` tokens (RFC 8725 §3.1 probing): every request with
+/// the new key is answered 200, none 401, and the provider sees at most one JWKS download per
+/// refetch cooldown (5 s by default) while the flood goes on.
+async fn api_key_rotation_under_flood(bin: &str) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (op, app, browser, client) = jwt_api(bin).await;
+    let me = format!("{}/me", app.base);
+    let read = m2m_token(&client, "api:read").await;
+    assert_eq!(get_with(&browser, &me, Some(&read)).await.0, 200);
+    let jwks_path = op.discovery().await["jwks_uri"]
+        .as_str()
+        .and_then(|uri| url::Url::parse(uri).ok())
+        .map(|uri| uri.path().to_owned())
+        .expect("jwks_uri");
+    let downloads = |logs: &str| logs.matches(&format!("GET {jwks_path} ")).count();
+    let before = downloads(&op.logs());
+
+    // The flood: tokens of our issuer with made-up kids (the signature never gets looked at).
+    let payload = read.split('.').nth(1).expect("a JWT").to_owned();
+    let flooding = Arc::new(AtomicBool::new(true));
+    let started = std::time::Instant::now();
+    let flood: Vec<_> = (0..8)
+        .map(|worker| {
+            let (browser, me, flooding) = (browser.clone(), me.clone(), Arc::clone(&flooding));
+            let payload = payload.clone();
+            tokio::spawn(async move {
+                let mut n = 0;
+                while flooding.load(Ordering::SeqCst) {
+                    let header = json!({"alg": "RS256", "typ": "at+jwt", "kid": format!("made-up-{worker}-{n}")});
+                    let header = base64_url(&header.to_string());
+                    let token = format!("{header}.{payload}.c2ln");
+                    assert_eq!(get_with(&browser, &me, Some(&token)).await.0, 401);
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The rotation, then 200 requests (16 at a time) with one new-key token.
+    let kid = op.rotate_keys().await;
+    let rotated = m2m_token(&client, "api:read").await;
+    assert_eq!(op::decode_jwt(&rotated).0["kid"], json!(kid));
+    let burst: Vec<_> = (0..16)
+        .map(|_| {
+            let (browser, me, rotated) = (browser.clone(), me.clone(), rotated.clone());
+            tokio::spawn(async move {
+                for _ in 0..200 / 16 + 1 {
+                    let (status, _, body) = get_with(&browser, &me, Some(&rotated)).await;
+                    assert_eq!(status, 200, "{body}");
+                }
+            })
+        })
+        .collect();
+    for requests in burst {
+        requests.await.expect("burst");
+    }
+    flooding.store(false, Ordering::SeqCst);
+    for worker in flood {
+        worker.await.expect("flood");
+    }
+    let cooldowns = started.elapsed().as_secs() / 5 + 1;
+    let during = downloads(&op.logs()) - before;
+    assert!(
+        during as u64 <= cooldowns,
+        "{during} JWKS downloads in {:?}",
+        started.elapsed()
+    );
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }
 
 /// The API with opaque access tokens checked by RFC 7662 introspection.
@@ -564,6 +647,10 @@ macro_rules! adapter_suite {
             #[tokio::test]
             async fn api_jwt_access_tokens() {
                 super::api_jwks($api).await;
+            }
+            #[tokio::test]
+            async fn api_key_rotation_under_flood() {
+                super::api_key_rotation_under_flood($api).await;
             }
             #[tokio::test]
             async fn api_introspection() {

@@ -8,6 +8,12 @@
 //!   [`JwksOptions::refetch_cooldown`] for further unknown `kid`s, so a flood of tokens with made-up
 //!   `kid`s cannot become a flood of downloads. Only such refetches count for the cooldown: a key
 //!   rotated just after start-up or after a scheduled refresh is picked up immediately.
+//! - **Rotation never fails a request**: a token whose `kid` is still unknown while the cooldown runs
+//!   waits (at most [`JwksOptions::unknown_kid_wait`]) for the next download the cooldown allows,
+//!   one download shared by every waiter; so a key rotated in the middle of an unknown-`kid` flood
+//!   is picked up with no request refused, and the provider still sees one download per cooldown.
+//!   At most [`MAX_UNKNOWN_KID_WAITERS`] requests wait at once; past that an unknown `kid` is
+//!   refused at once.
 //! - **One download at a time**: a Tokio mutex guards the fetch; requests that waited on it look at
 //!   the new keys instead of downloading again.
 //! - **Refresh ahead of expiry**: the set is kept for the response's `Cache-Control: max-age`
@@ -56,9 +62,12 @@ use url::Url;
 /// How a [`JwksCache`] refreshes its keys. Durations are wall-clock spans.
 #[derive(Clone, Debug)]
 pub struct JwksOptions {
-    /// Tokens with unknown `kid`s trigger a new download at most this often (default 30 s); the initial
+    /// Tokens with unknown `kid`s trigger a new download at most this often (default 5 s); the initial
     /// and scheduled downloads do not count.
     pub refetch_cooldown: Duration,
+    /// Longest time a token with an unknown `kid` waits for the next download the cooldown allows
+    /// (default 5 s; zero: refused at once while the cooldown runs).
+    pub unknown_kid_wait: Duration,
     /// After a failed download, no new attempt for this long (default 5 s). Requests meanwhile use
     /// the keys already known, or fail with 503 if there are none.
     pub failure_cooldown: Duration,
@@ -75,7 +84,8 @@ pub struct JwksOptions {
 impl Default for JwksOptions {
     fn default() -> Self {
         Self {
-            refetch_cooldown: Duration::from_secs(30),
+            refetch_cooldown: Duration::from_secs(5),
+            unknown_kid_wait: Duration::from_secs(5),
             failure_cooldown: Duration::from_secs(5),
             default_max_age: Duration::from_secs(5 * 60),
             min_max_age: Duration::from_secs(60),
@@ -117,7 +127,12 @@ struct Inner {
     last: Mutex<LastAttempt>,
     /// A background refresh-ahead task is running.
     refreshing: std::sync::atomic::AtomicBool,
+    /// Requests waiting for the next unknown-`kid` download.
+    waiters: tokio::sync::Semaphore,
 }
+
+/// Most requests that wait at once for the next unknown-`kid` download (per cache).
+pub const MAX_UNKNOWN_KID_WAITERS: usize = 1024;
 
 /// The provider's signing keys, downloaded from its `jwks_uri` and cached (see the [module
 /// docs](self) for the refresh rules), or a fixed set ([`from_jwk_set`](Self::from_jwk_set)).
@@ -184,6 +199,7 @@ impl JwksCache {
                 fetch: tokio::sync::Mutex::new(()),
                 last: Mutex::new(LastAttempt::default()),
                 refreshing: std::sync::atomic::AtomicBool::new(false),
+                waiters: tokio::sync::Semaphore::new(MAX_UNKNOWN_KID_WAITERS),
             }),
         }
     }
@@ -263,13 +279,28 @@ impl JwksCache {
             keys.generation
         };
         // Unknown `kid` (or no fitting key): maybe a rotation; download again, behind the cooldown.
-        self.fetch_gated(
-            remote,
-            generation,
-            Gate::Wait,
-            Some(remote.options.refetch_cooldown),
-        )
-        .await;
+        let cooldown = Some(remote.options.refetch_cooldown);
+        let fetched = self
+            .fetch_gated(remote, generation, Gate::Wait, cooldown)
+            .await;
+        let keys = self.inner.keys.load();
+        if let Some(key) = keys.find(kid, alg)? {
+            return Ok(key);
+        }
+        // The cooldown held the download back: wait for the next one it allows, shared by every
+        // waiter, so a key rotated in the middle of an unknown-`kid` flood is still picked up.
+        let Fetched::CoolingDown(left) = fetched else {
+            return Err(unknown());
+        };
+        if left > remote.options.unknown_kid_wait {
+            return Err(unknown());
+        }
+        let Ok(_waiting) = self.inner.waiters.try_acquire() else {
+            return Err(unknown());
+        };
+        tokio::time::sleep(left).await;
+        self.fetch_gated(remote, keys.generation, Gate::Wait, cooldown)
+            .await;
         self.inner.keys.load().find(kid, alg)?.ok_or_else(unknown)
     }
 
@@ -315,34 +346,35 @@ impl JwksCache {
         seen: u64,
         gate: Gate,
         unknown_kid_cooldown: Option<Duration>,
-    ) {
+    ) -> Fetched {
         let _guard = match gate {
             Gate::Wait => self.inner.fetch.lock().await,
             Gate::IfFree => match self.inner.fetch.try_lock() {
                 Ok(guard) => guard,
-                Err(_) => return,
+                Err(_) => return Fetched::NotNow,
             },
         };
         // Keys changed while we waited for the lock: use them.
         let current = self.inner.keys.load();
         if current.generation != seen {
-            return;
+            return Fetched::Changed;
         }
         if let Ok(mut last) = self.inner.last.lock() {
-            let failed_recently = last.failed_within(remote.options.failure_cooldown);
-            let refetched_recently = unknown_kid_cooldown.is_some_and(|cooldown| {
-                last.unknown_kid_refetch_at
-                    .is_some_and(|at| at.elapsed() < cooldown)
-            });
-            if failed_recently || refetched_recently {
-                return;
+            if last.failed_within(remote.options.failure_cooldown) {
+                return Fetched::NotNow;
             }
-            if unknown_kid_cooldown.is_some() {
+            if let Some(cooldown) = unknown_kid_cooldown {
+                let since = last.unknown_kid_refetch_at.map(|at| at.elapsed());
+                if let Some(since) = since.filter(|since| *since < cooldown) {
+                    // A hair past the cooldown's end, so the waiter's retry is allowed.
+                    return Fetched::CoolingDown(cooldown - since + Duration::from_millis(5));
+                }
                 last.unknown_kid_refetch_at = Some(Instant::now());
             }
         }
         // The error is recorded in `last` and logged by `http::send`.
         let _ = self.download(remote).await;
+        Fetched::Changed
     }
 
     /// One download; the caller holds the fetch lock. Replaces the keys on success, records the
@@ -404,6 +436,16 @@ impl JwksCache {
                 })
             })
     }
+}
+
+/// What [`JwksCache::fetch_gated`] did.
+enum Fetched {
+    /// Downloaded (or tried to), or found keys another request downloaded meanwhile.
+    Changed,
+    /// The unknown-`kid` cooldown held the download back for this much longer.
+    CoolingDown(Duration),
+    /// Nothing: a recent failure, or a download already in flight (`Gate::IfFree`).
+    NotNow,
 }
 
 #[derive(Clone, Copy)]

@@ -372,3 +372,69 @@ async fn refresh_forces_a_download_and_static_sets_never_fetch() {
         .unwrap();
     assert!(fixed.key_for(Some("nope"), Algorithm::ES256).await.is_err());
 }
+
+/// A key rotated in the middle of an unknown-`kid` flood fails no request: the tokens with the new
+/// `kid` wait for the next download the cooldown allows, and the provider sees one download per
+/// cooldown however many requests come.
+#[tokio::test]
+async fn rotation_during_an_unknown_kid_flood_fails_no_request() {
+    let old = TestIssuer::new();
+    let rotated = TestIssuer::new();
+    let provider = Provider::default();
+    provider.serve(&old);
+    let (_server, uri) = start(&provider).await;
+    let cooldown = Duration::from_millis(400);
+    let cache = JwksCache::with_options(
+        reqwest::Client::new(),
+        uri,
+        JwksOptions {
+            refetch_cooldown: cooldown,
+            unknown_kid_wait: cooldown,
+            ..options()
+        },
+    );
+    cache
+        .key_for(Some(old.kid()), Algorithm::ES256)
+        .await
+        .unwrap();
+    // The flood: made-up kids use up the refetch the cooldown allows, again and again.
+    let flood: Vec<_> = (0..40)
+        .map(|i| {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(i * 10)).await;
+                cache
+                    .key_for(Some(&format!("made-up-{i}")), Algorithm::ES256)
+                    .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The rotation, then a concurrent burst with the new key.
+    provider.serve(&rotated);
+    let started = Instant::now();
+    let burst: Vec<_> = (0..50)
+        .map(|_| {
+            let cache = cache.clone();
+            let kid = rotated.kid().to_owned();
+            tokio::spawn(async move { cache.key_for(Some(&kid), Algorithm::ES256).await })
+        })
+        .collect();
+    for request in burst {
+        request.await.unwrap().unwrap();
+    }
+    assert!(
+        started.elapsed() < cooldown * 2,
+        "waited at most one cooldown"
+    );
+    for request in flood {
+        assert!(matches!(
+            request.await.unwrap(),
+            Err(ValidationError::UnknownKey { .. })
+        ));
+    }
+    // The initial download, then at most one per cooldown while the flood and burst ran.
+    let elapsed = started.elapsed() + Duration::from_millis(50);
+    let allowed = 1 + 1 + (elapsed.as_millis() / cooldown.as_millis()) as usize;
+    assert!(provider.hits() <= allowed, "{} downloads", provider.hits());
+}
