@@ -88,8 +88,10 @@ impl Client {
     /// provider that publishes no discovery document, or loaded from a file. No network call.
     ///
     /// # Errors
-    /// [`Error::Config`] when the HTTP client cannot be built.
+    /// [`Error::Config`] when an endpoint is plain `http` off loopback
+    /// ([`ProviderMetadata::check_transport`]) or the HTTP client cannot be built.
     pub fn with_metadata(config: ClientConfig, metadata: ProviderMetadata) -> Result<Self, Error> {
+        metadata.check_transport()?;
         let http = build_http(&config)?;
         Self::assemble(config, metadata, http)
     }

@@ -456,7 +456,7 @@ impl ClientConfigBuilder {
         }
         let provider = match (self.app_host, self.issuer) {
             (Some(host), None) => ProviderSource::AppHost(parse_app_host(&host)?),
-            (None, Some(issuer)) => ProviderSource::Issuer(parse_http_url("issuer", &issuer)?),
+            (None, Some(issuer)) => ProviderSource::Issuer(parse_provider_url("issuer", &issuer)?),
             (None, None) => return Err(ConfigError::Missing("app_host or issuer")),
             (Some(_), Some(_)) => {
                 return Err(ConfigError::Invalid {
@@ -541,7 +541,10 @@ impl ClientConfigBuilder {
             http_timeout: self.http_timeout,
             leeway: self.leeway,
             static_jwks: self.static_jwks,
-            cas_base_url: opt_url("cas_base_url", self.cas_base_url)?,
+            cas_base_url: self
+                .cas_base_url
+                .map(|url| parse_provider_url("cas_base_url", &url))
+                .transpose()?,
             extra_authorization_params: self.extra_authorization_params,
             resources: self.resources,
             allow_hs256_id_tokens: self.allow_hs256_id_tokens,
@@ -581,6 +584,42 @@ pub(crate) fn parse_http_url(field: &'static str, value: &str) -> Result<Url, Co
     Ok(url)
 }
 
+/// Whether the URL's host is a loopback host (`localhost`, `*.localhost`, `127.0.0.0/8`, `::1`).
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => {
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            domain == "localhost" || domain.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A provider URL (issuer, app host, endpoint, `jwks_uri`, CAS base): an [`http(s)`](parse_http_url)
+/// URL that is `https` unless its host is loopback. Over plain `http` a network attacker could answer
+/// in the provider's name, serving its own keys or tokens (RFC 8725 §3.1, RFC 6749 §3.1).
+pub(crate) fn parse_provider_url(field: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = parse_http_url(field, value)?;
+    check_provider_url(field, &url)?;
+    Ok(url)
+}
+
+/// That a provider URL is `https`, or `http` on a loopback host ([`parse_provider_url`]).
+pub(crate) fn check_provider_url(field: &'static str, url: &Url) -> Result<(), ConfigError> {
+    if url.scheme() == "https" || is_loopback(url) {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid {
+        field,
+        reason: format!(
+            "`{}` must use https (plain http only on a loopback host): over http anyone on the network can answer for the provider",
+            url.origin().ascii_serialization()
+        ),
+    })
+}
+
 /// Canonicalises a GenAuth host the way the v3 SDK does: `https://` when no scheme, keep the port,
 /// drop any path, query and fragment.
 fn parse_app_host(value: &str) -> Result<Url, ConfigError> {
@@ -589,7 +628,7 @@ fn parse_app_host(value: &str) -> Result<Url, ConfigError> {
     } else {
         format!("https://{value}")
     };
-    let mut url = parse_http_url("app_host", &with_scheme)?;
+    let mut url = parse_provider_url("app_host", &with_scheme)?;
     url.set_path("");
     url.set_query(None);
     url.set_fragment(None);
@@ -728,5 +767,61 @@ mod tests {
             ClientAuthMethod::ClientSecretBasic
         );
         assert!("private_key_jwt".parse::<ClientAuthMethod>().is_err());
+    }
+
+    #[test]
+    fn provider_urls_must_be_https_except_on_loopback() {
+        let build = |issuer: &str| {
+            ClientConfig::builder("app")
+                .client_secret("s")
+                .issuer(issuer)
+                .build()
+        };
+        for ok in [
+            "https://idp.example.com",
+            "http://127.0.0.1:8080/oidc",
+            "http://localhost:3000",
+            "http://[::1]:9000",
+        ] {
+            build(ok).unwrap();
+        }
+        for refused in ["http://idp.example.com", "http://10.0.0.8/oidc"] {
+            let err = build(refused).unwrap_err().to_string();
+            assert!(err.contains("must use https"), "{err}");
+        }
+        let err = ClientConfig::builder("app")
+            .client_secret("s")
+            .app_host("http://my-app.genauth.ai")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("app_host"), "{err}");
+        let err = ClientConfig::builder("app")
+            .client_secret("s")
+            .app_host("my-app.genauth.ai")
+            .cas_base_url("http://cas.example.com/cas")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("cas_base_url"), "{err}");
+        // The app's own callback may be plain http (development behind a proxy is its business).
+        ClientConfig::builder("app")
+            .client_secret("s")
+            .app_host("my-app.genauth.ai")
+            .redirect_uri("http://app.internal/callback")
+            .build()
+            .unwrap();
+        // Metadata from elsewhere is checked too.
+        let mut metadata = crate::ProviderMetadata::builder("https://idp.example.com")
+            .authorization_endpoint("https://idp.example.com/auth")
+            .build()
+            .unwrap();
+        metadata.jwks_uri = Some(Url::parse("http://evil.example/jwks").unwrap());
+        let err = metadata.check_transport().unwrap_err().to_string();
+        assert!(err.contains("jwks_uri") && err.contains("https"), "{err}");
+        assert!(
+            crate::ProviderMetadata::builder("https://idp.example.com")
+                .authorization_endpoint("http://idp.example.com/auth")
+                .build()
+                .is_err()
+        );
     }
 }

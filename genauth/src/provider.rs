@@ -2,7 +2,7 @@
 //! GenAuth app host without a network call, or set one by one with [`ProviderMetadata::builder`] for a
 //! provider that publishes no discovery document.
 
-use crate::config::{ConfigError, Protocol, join_path, parse_http_url};
+use crate::config::{ConfigError, Protocol, check_provider_url, join_path, parse_provider_url};
 use crate::{Error, http};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -120,6 +120,28 @@ impl ProviderMetadata {
         })
     }
 
+    /// That every endpoint and the `jwks_uri` are `https`, or `http` on a loopback host: a provider
+    /// reached over plain `http` elsewhere could be anyone on the network.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the first endpoint that is not.
+    pub fn check_transport(&self) -> Result<(), ConfigError> {
+        check_provider_url("authorization_endpoint", &self.authorization_endpoint)?;
+        for (field, url) in [
+            ("token_endpoint", &self.token_endpoint),
+            ("userinfo_endpoint", &self.userinfo_endpoint),
+            ("jwks_uri", &self.jwks_uri),
+            ("introspection_endpoint", &self.introspection_endpoint),
+            ("revocation_endpoint", &self.revocation_endpoint),
+            ("end_session_endpoint", &self.end_session_endpoint),
+        ] {
+            if let Some(url) = url {
+                check_provider_url(field, url)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Fetches `{issuer}/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4) and checks
     /// that the published `issuer` is exactly the one asked for (§4.3), ignoring one trailing `/`.
     ///
@@ -138,6 +160,12 @@ impl ProviderMetadata {
             .await?
             .success(ENDPOINT)?;
         let metadata: Self = body.json(ENDPOINT)?;
+        metadata
+            .check_transport()
+            .map_err(|e| Error::InvalidResponse {
+                endpoint: ENDPOINT,
+                reason: e.to_string(),
+            })?;
         if metadata.issuer.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
             return Err(Error::InvalidResponse {
                 endpoint: ENDPOINT,
@@ -219,15 +247,15 @@ impl ProviderMetadataBuilder {
     /// the field when the issuer or an endpoint is not an `http(s)` URL with a host.
     pub fn build(self) -> Result<ProviderMetadata, ConfigError> {
         let optional = |field: &'static str, value: Option<String>| {
-            value.map(|v| parse_http_url(field, &v)).transpose()
+            value.map(|v| parse_provider_url(field, &v)).transpose()
         };
-        parse_http_url("issuer", &self.issuer)?;
+        parse_provider_url("issuer", &self.issuer)?;
         let authorization_endpoint = self
             .authorization_endpoint
             .ok_or(ConfigError::Missing("authorization_endpoint"))?;
         Ok(ProviderMetadata {
             issuer: self.issuer,
-            authorization_endpoint: parse_http_url(
+            authorization_endpoint: parse_provider_url(
                 "authorization_endpoint",
                 &authorization_endpoint,
             )?,

@@ -630,3 +630,24 @@ async fn discovery_checks_the_issuer() {
         "{err:?}"
     );
 }
+
+/// A discovery document naming a plain-`http` endpoint off loopback is refused: whoever is on the
+/// network could serve the keys.
+#[tokio::test]
+async fn discovery_refuses_plain_http_endpoints() {
+    let server = MockServer::start().await;
+    let issuer = format!("{}/oidc", server.uri());
+    Mock::given(path("/oidc/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/auth"),
+            "jwks_uri": "http://keys.example.com/jwks"
+        })))
+        .mount(&server)
+        .await;
+    let err = Client::discover(config(&server).build().unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("jwks_uri"), "{err}");
+    assert_eq!(err.status_code(), 502, "{err:?}");
+}

@@ -1,5 +1,6 @@
 //! [`CookieSettings`]: the names, attributes and lifetimes of the cookies genauth writes.
 
+use crate::config::is_loopback;
 use cookie::{Cookie, SameSite};
 use std::time::Duration;
 use url::Url;
@@ -188,18 +189,5 @@ impl CookieSettings {
         let mut cookie = self.cookie(name, String::new(), Duration::ZERO);
         cookie.make_removal();
         cookie
-    }
-}
-
-/// Whether the URL's host is a loopback host.
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => {
-            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-            domain == "localhost" || domain.ends_with(".localhost")
-        }
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
