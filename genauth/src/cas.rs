@@ -218,7 +218,7 @@ fn parse_xml(text: &str) -> Result<Element, Error> {
     let mut reader = quick_xml::Reader::from_str(text);
     reader.config_mut().trim_text(true);
     let mut stack: Vec<Element> = vec![Element::default()];
-    let local = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
+    let local = |name: &str| name.to_owned();
     loop {
         let event = reader
             .read_event()
@@ -244,11 +244,8 @@ fn parse_xml(text: &str) -> Result<Element, Error> {
                 parent.children.push(el);
             }
             Event::Text(t) => {
-                let s = t
-                    .decode()
-                    .map_err(|e| invalid(format!("CAS XML text: {e}")))?;
                 if let Some(el) = stack.last_mut() {
-                    el.text.push_str(&s);
+                    el.text.push_str(&t.xml10_content());
                 }
             }
             // `&amp;`, `&#38;`: predefined and character references only; any other entity is refused.
@@ -256,9 +253,7 @@ fn parse_xml(text: &str) -> Result<Element, Error> {
                 let resolved = match r.resolve_char_ref() {
                     Ok(Some(c)) => c.to_string(),
                     _ => {
-                        let name = r
-                            .decode()
-                            .map_err(|e| invalid(format!("CAS XML entity: {e}")))?;
+                        let name = r.xml10_content();
                         quick_xml::escape::resolve_predefined_entity(&name)
                             .ok_or_else(|| invalid(format!("CAS XML: unknown entity `{name}`")))?
                             .to_owned()
@@ -270,7 +265,7 @@ fn parse_xml(text: &str) -> Result<Element, Error> {
             }
             Event::CData(t) => {
                 if let Some(el) = stack.last_mut() {
-                    el.text.push_str(&String::from_utf8_lossy(&t));
+                    el.text.push_str(&t.xml10_content());
                 }
             }
             Event::Eof => break,
@@ -287,8 +282,12 @@ fn element(start: &quick_xml::events::BytesStart<'_>, name: String) -> Element {
     let code = start
         .attributes()
         .flatten()
-        .find(|a| a.key.local_name().as_ref() == b"code")
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()));
+        .find(|a| a.key.local_name().as_ref() == "code")
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        });
     Element {
         name,
         code,
