@@ -2,8 +2,9 @@
 //! `jwks_uri` and kept off the per-request path.
 //!
 //! - **Reads are lock-free**: the keys live in an immutable map `kid → parsed key` behind an
-//!   [`ArcSwap`]; each key is parsed into a [`DecodingKey`](jsonwebtoken::DecodingKey) once, when
-//!   fetched, never per request.
+//!   [`ArcSwap`]; each key is parsed into ready-to-verify aws-lc-rs public keys once, when fetched,
+//!   never per request (and verification never goes through `jsonwebtoken`'s process-global crypto
+//!   provider, which other crates' features could make panic).
 //! - **Unknown `kid`** (a rotated key): the set is downloaded again at once, then at most once per
 //!   [`JwksOptions::refetch_cooldown`] for further unknown `kid`s, so a flood of tokens with made-up
 //!   `kid`s cannot become a flood of downloads. Only such refetches count for the cooldown: a key
@@ -46,6 +47,7 @@
 //! ```
 
 mod keys;
+mod signature;
 
 use crate::error::{ValidationError, excerpt};
 use crate::http;
@@ -54,6 +56,7 @@ use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use keys::KeySet;
 pub(crate) use keys::VerifyingKey;
+pub(crate) use signature::verify_hmac;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

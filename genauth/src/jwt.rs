@@ -38,8 +38,9 @@ use crate::error::{ValidationError, excerpt};
 pub use crate::id_token::IdTokenChecks;
 use crate::id_token::check_id_token;
 use crate::jwks::JwksCache;
+use crate::types::ClientSecret;
 pub use builder::JwtVerifierBuilder;
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::sync::Arc;
@@ -65,7 +66,7 @@ struct Inner {
     audiences: Vec<String>,
     check_audience: bool,
     jwks: Option<JwksCache>,
-    hmac: Option<DecodingKey>,
+    hmac: Option<ClientSecret>,
     algorithms: Vec<Algorithm>,
     leeway_secs: u64,
     required_type: Option<String>,

@@ -1,11 +1,12 @@
 //! Key parsing for [`JwksCache`](super::JwksCache): which JWKS entries become verifying keys
 //! (RFC 7517 §4), and which key verifies a given token (RFC 7515 §4.1.4, RFC 8725 §3.1).
 
+use super::signature::PublicKeys;
 use crate::error::{ValidationError, excerpt};
 use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
 };
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -19,8 +20,8 @@ pub(crate) struct VerifyingKey {
     alg: Option<Algorithm>,
     family: AlgorithmFamily,
     curve: Option<EllipticCurve>,
-    /// The parsed key.
-    pub(crate) key: DecodingKey,
+    /// The public key, parsed for each algorithm it may verify.
+    pub(crate) public: PublicKeys,
 }
 
 impl fmt::Debug for VerifyingKey {
@@ -71,13 +72,13 @@ impl VerifyingKey {
         if alg.is_some_and(|a| a.family() != family) {
             return Err("`alg` does not match the key type");
         }
-        let key = DecodingKey::from_jwk(jwk).map_err(|_| "key parameters do not parse")?;
+        let public = PublicKeys::parse(&jwk.algorithm, alg)?;
         let key = Self {
             kid: jwk.common.key_id.clone(),
             alg,
             family,
             curve,
-            key,
+            public,
         };
         if let Some(alg) = alg {
             key.fits(alg)?;

@@ -4,7 +4,7 @@ use super::{AccessTokenTyping, Inner, JwtVerifier};
 use crate::config::ConfigError;
 use crate::jwks::JwksCache;
 use crate::types::ClientSecret;
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -133,7 +133,7 @@ impl JwtVerifierBuilder {
                     reason: "the HMAC secret is empty".into(),
                 });
             }
-            Some(secret) => Some(DecodingKey::from_secret(secret.secret().as_bytes())),
+            Some(secret) => Some(secret.clone()),
             None => None,
         };
         let algorithms = match self.algorithms {

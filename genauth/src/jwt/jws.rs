@@ -4,10 +4,11 @@
 use super::{JwtVerifier, MAX_TOKEN_BYTES};
 use crate::claims::Claims;
 use crate::error::{ValidationError, excerpt};
-use crate::jwks::VerifyingKey;
+use crate::jwks::{VerifyingKey, verify_hmac};
+use crate::types::ClientSecret;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
@@ -44,7 +45,7 @@ impl JwtVerifier {
         self.check_header(&header)?;
         self.check_claimed_issuer(jws.payload)?;
         let key = self.key_for(&header, alg).await?;
-        check_signature(&jws, key.decoding_key(), alg)?;
+        check_signature(&jws, &key, alg)?;
         let payload = URL_SAFE_NO_PAD
             .decode(jws.payload)
             .map_err(|_| ValidationError::Malformed("the token payload is not base64url".into()))?;
@@ -193,28 +194,30 @@ pub(super) fn bare_media_type(typ: &str) -> String {
 
 /// The key a token's signature is checked with: the app secret, or a key from the JWKS.
 enum SigningKey<'a> {
-    Hmac(&'a DecodingKey),
+    Hmac(&'a ClientSecret),
     Jwks(Arc<VerifyingKey>),
-}
-
-impl SigningKey<'_> {
-    fn decoding_key(&self) -> &DecodingKey {
-        match self {
-            Self::Hmac(key) => key,
-            Self::Jwks(key) => &key.key,
-        }
-    }
 }
 
 /// RFC 7515 §5.2 step 8: the signature over `header.payload`.
 fn check_signature(
     jws: &CompactJws<'_>,
-    key: &DecodingKey,
+    key: &SigningKey<'_>,
     alg: Algorithm,
 ) -> Result<(), ValidationError> {
-    match jsonwebtoken::crypto::verify(jws.signature, jws.signing_input.as_bytes(), key, alg) {
-        Ok(true) => Ok(()),
-        Ok(false) | Err(_) => Err(ValidationError::InvalidSignature),
+    let signature = URL_SAFE_NO_PAD
+        .decode(jws.signature)
+        .map_err(|_| ValidationError::InvalidSignature)?;
+    let message = jws.signing_input.as_bytes();
+    let valid = match key {
+        SigningKey::Hmac(secret) => {
+            verify_hmac(secret.secret().as_bytes(), alg, message, &signature)
+        }
+        SigningKey::Jwks(key) => key.public.verify(alg, message, &signature),
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(ValidationError::InvalidSignature)
     }
 }
 
