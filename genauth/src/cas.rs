@@ -421,4 +421,26 @@ mod tests {
         assert!(parse_v2_json("{}").is_err());
         assert!(parse_v2_json("[").is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 256,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Any answer of a CAS server, XML, JSON or CAS 1.0 text: a result or a typed error, never a
+        /// panic; a well-formed success round-trips its user.
+        #[test]
+        fn cas_answers_never_panic(raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400), user in "[a-z0-9]{1,20}") {
+            let text = String::from_utf8_lossy(&raw);
+            let _ = parse_v1(&text);
+            let _ = parse_v2_json(&text);
+            let _ = parse_v2_xml(&text);
+            let wrapped = format!("<cas:serviceResponse xmlns:cas='http://www.yale.edu/tp/cas'>{text}</cas:serviceResponse>");
+            let _ = parse_v2_xml(&wrapped);
+            let ok = format!("<cas:serviceResponse xmlns:cas='http://www.yale.edu/tp/cas'><cas:authenticationSuccess><cas:user>{user}</cas:user></cas:authenticationSuccess></cas:serviceResponse>");
+            proptest::prop_assert_eq!(parse_v2_xml(&ok).ok().map(|a| a.user), Some(user));
+        }
+    }
 }
