@@ -183,3 +183,268 @@ pub async fn claims_extractor_without_the_layer_is_a_500<R: BearerRoutes>() {
     let reply = send(&app, "/bare", Some(&bearer(&issuer.mint(json!({}))))).await;
     assert_eq!(reply.status, 500);
 }
+
+/// Each token of `cases` (named) is answered 401 `invalid_token` on `/me`, or, for `statuses`
+/// other than 401 (a malformed header), that status; never a 200 or a 500.
+async fn refused(app: &impl App, cases: &[(&str, String)]) {
+    for (name, token) in cases {
+        let reply = send(app, "/me", Some(&bearer(token))).await;
+        assert_eq!(reply.status, 401, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["error"], "invalid_token", "{name}");
+    }
+}
+
+/// A JWT from its header and claims as JSON, with a signature of `signature` (base64url).
+fn jwt(header: serde_json::Value, claims: serde_json::Value, signature: &str) -> String {
+    use base64::Engine as _;
+    let encode = |value: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+    };
+    format!("{}.{}.{signature}", encode(&header), encode(&claims))
+}
+
+/// The claims of a valid token of `issuer`, for hand-made tokens.
+fn valid_claims(issuer: &TestIssuer) -> serde_json::Value {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    json!({"iss": issuer.issuer(), "aud": issuer.audience(), "sub": "mallory",
+           "scope": "read write", "iat": now, "exp": now + 600})
+}
+
+/// RFC 8725 §2.1, §3.1: `alg: none`, algorithm confusion (HS256 keyed with the public key, an
+/// algorithm the key is not for) and unknown algorithms are refused.
+pub async fn attack_alg_none_and_confusion_are_refused<R: BearerRoutes>() {
+    let issuer = TestIssuer::new();
+    let app = app::<R>(&issuer).await;
+    let claims = valid_claims(&issuer);
+    let public_key_as_secret = serde_json::to_string(&issuer.jwks()).unwrap_or_default();
+    let hs256 = {
+        use base64::Engine as _;
+        let header = json!({"alg": "HS256", "typ": "at+jwt", "kid": issuer.kid()});
+        let unsigned = jwt(header, claims.clone(), "");
+        let input = unsigned.trim_end_matches('.');
+        let key = aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA256,
+            public_key_as_secret.as_bytes(),
+        );
+        let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
+        format!(
+            "{input}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
+        )
+    };
+    refused(
+        &app,
+        &[
+            (
+                "alg none",
+                jwt(json!({"alg": "none", "typ": "at+jwt"}), claims.clone(), ""),
+            ),
+            ("alg None", jwt(json!({"alg": "None"}), claims.clone(), "")),
+            ("HS256 keyed with the public key", hs256),
+            (
+                "alg RS256 on an EC key",
+                issuer.mint_with_header(json!({"alg": "RS256"}), json!({"scope": "read"})),
+            ),
+            (
+                "alg ES384 on a P-256 key",
+                issuer.mint_with_header(json!({"alg": "ES384"}), json!({"scope": "read"})),
+            ),
+            (
+                "unknown alg",
+                issuer.mint_with_header(json!({"alg": "XS256"}), json!({"scope": "read"})),
+            ),
+        ],
+    )
+    .await;
+}
+
+/// RFC 8725 §3.10, RFC 7515 §4.1.2–§4.1.6 and §4.1.11: `kid` tricks, keys named by the token
+/// (`jku`, `x5u`, `x5c`, an embedded `jwk`: never fetched nor trusted) and `crit` are refused.
+pub async fn attack_key_and_header_tricks_are_refused<R: BearerRoutes>() {
+    let issuer = TestIssuer::new();
+    let app = app::<R>(&issuer).await;
+    // The attacker signs with its own key, claiming our issuer and kid, and says where its key is.
+    let attacker = TestIssuer::new().with_issuer(issuer.issuer());
+    let attacker_jwk = serde_json::to_value(attacker.jwks())
+        .ok()
+        .and_then(|set| set["keys"].get(0).cloned())
+        .unwrap_or_default();
+    let scope = || json!({"scope": "read"});
+    refused(
+        &app,
+        &[
+            (
+                "unknown kid",
+                issuer.mint_with_header(json!({"kid": "not-a-key"}), scope()),
+            ),
+            (
+                "path kid",
+                issuer.mint_with_header(json!({"kid": "../../../../dev/null"}), scope()),
+            ),
+            (
+                "sql kid",
+                issuer.mint_with_header(json!({"kid": "x' OR '1'='1"}), scope()),
+            ),
+            (
+                "empty kid",
+                issuer.mint_with_header(json!({"kid": ""}), scope()),
+            ),
+            (
+                "kid of another key type",
+                issuer.mint_with_header(json!({"kid": 42}), scope()),
+            ),
+            (
+                "attacker key, our kid",
+                attacker.mint_with_header(json!({"kid": issuer.kid()}), scope()),
+            ),
+            (
+                "jku",
+                attacker.mint_with_header(
+                    json!({"kid": issuer.kid(), "jku": "https://evil.example/jwks"}),
+                    scope(),
+                ),
+            ),
+            (
+                "x5u",
+                attacker.mint_with_header(
+                    json!({"kid": issuer.kid(), "x5u": "https://evil.example/cert"}),
+                    scope(),
+                ),
+            ),
+            (
+                "x5c",
+                attacker.mint_with_header(json!({"kid": issuer.kid(), "x5c": ["MIIB"]}), scope()),
+            ),
+            (
+                "embedded jwk",
+                attacker.mint_with_header(json!({"kid": null, "jwk": attacker_jwk}), scope()),
+            ),
+            (
+                "crit",
+                issuer.mint_with_header(json!({"crit": ["exp"]}), scope()),
+            ),
+        ],
+    )
+    .await;
+}
+
+/// RFC 7519 §4.1, RFC 9068 §4: `exp` past or missing, `nbf` and `iat` in the future, another
+/// issuer, another audience.
+pub async fn attack_claim_checks_are_enforced<R: BearerRoutes>() {
+    let issuer = TestIssuer::new();
+    let app = app::<R>(&issuer).await;
+    let far = 4_000_000_000u64;
+    refused(
+        &app,
+        &[
+            ("expired", issuer.expired_token()),
+            ("no exp", issuer.mint(json!({"scope": "read", "exp": null}))),
+            (
+                "nbf in the future",
+                issuer.mint(json!({"scope": "read", "nbf": far})),
+            ),
+            (
+                "iat in the future",
+                issuer.mint(json!({"scope": "read", "iat": far})),
+            ),
+            (
+                "another issuer",
+                issuer.mint(json!({"scope": "read", "iss": "https://evil.example"})),
+            ),
+            (
+                "no issuer",
+                issuer.mint(json!({"scope": "read", "iss": null})),
+            ),
+            (
+                "another audience",
+                issuer.mint(json!({"scope": "read", "aud": "another-api"})),
+            ),
+            (
+                "no audience",
+                issuer.mint(json!({"scope": "read", "aud": null})),
+            ),
+        ],
+    )
+    .await;
+}
+
+/// Garbage of every kind is a typed 401 (or 400 for what is not a `b64token`), never a 500:
+/// malformed base64 and JSON, wrong part counts, duplicate JSON keys, a token past the size cap.
+pub async fn attack_malformed_and_oversized_tokens_are_refused<R: BearerRoutes>() {
+    use base64::Engine as _;
+    let b64 = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
+    let issuer = TestIssuer::new();
+    let app = app::<R>(&issuer).await;
+    let good = issuer.mint(json!({"scope": "read"}));
+    let parts: Vec<&str> = good.split('.').collect();
+    let header = parts.first().copied().unwrap_or_default();
+    let payload = parts.get(1).copied().unwrap_or_default();
+    let duplicate_iss = b64(&format!(
+        r#"{{"iss":"{0}","iss":"{0}","aud":"{1}","scope":"read","exp":4000000000}}"#,
+        issuer.issuer(),
+        issuer.audience()
+    ));
+    refused(
+        &app,
+        &[
+            ("two parts", format!("{header}.{payload}")),
+            ("four parts", format!("{good}.x")),
+            (
+                "header not base64",
+                format!("%%.{payload}.x").replace('%', "_"),
+            ),
+            (
+                "header not JSON",
+                format!("{}.{payload}.x", b64("not json")),
+            ),
+            ("payload not JSON", format!("{header}.{}.x", b64("[1,2"))),
+            ("payload not an object", format!("{header}.{}.x", b64("42"))),
+            ("duplicate iss", format!("{header}.{duplicate_iss}.x")),
+            (
+                "duplicate alg",
+                format!("{}.{payload}.x", b64(r#"{"alg":"ES256","alg":"none"}"#)),
+            ),
+            (
+                "signature not base64",
+                format!("{header}.{payload}.!!!").replace('!', "~"),
+            ),
+            ("empty parts", "..".to_owned()),
+        ],
+    )
+    .await;
+    // Past the 32 KiB cap: refused before any parsing (a framework may refuse the header first).
+    let huge = format!("{header}.{}.x", "A".repeat(33 * 1024));
+    let reply = send(&app, "/me", Some(&bearer(&huge))).await;
+    assert!(matches!(reply.status, 400 | 401 | 431), "{}", reply.status);
+}
+
+/// RFC 8725 §3.11, RFC 9068 §2.1: a token of the issuer for this audience that is not an access
+/// token — an ID token (even refreshed: no `nonce`, no `at_hash`), a logout token, a token bound to
+/// a key (RFC 9449 §7.1) — is 401 `invalid_token`.
+pub async fn attack_other_jwt_kinds_are_not_access_tokens<R: BearerRoutes>() {
+    let issuer = TestIssuer::new();
+    let app = app::<R>(&issuer).await;
+    let untyped = json!({"typ": "JWT"});
+    refused(
+        &app,
+        &[
+            ("ID token", issuer.mint_with_header(untyped.clone(), json!({"nonce": "n", "at_hash": "h", "name": "Ada"}))),
+            ("refreshed ID token", issuer.mint_with_header(untyped.clone(), json!({"name": "Ada", "email": "ada@example.com", "sid": "s1"}))),
+            ("ID token typed", issuer.mint_with_header(json!({"typ": "id_token+jwt"}), json!({"scope": "read"}))),
+            ("logout token", issuer.mint_with_header(json!({"typ": "logout+jwt"}), json!({"sid": "s1", "events": {"http://schemas.openid.net/event/backchannel-logout": {}}}))),
+            ("untyped logout token", issuer.mint_with_header(untyped.clone(), json!({"scope": "read", "events": {}}))),
+            ("DPoP-bound token", issuer.mint(json!({"scope": "read", "cnf": {"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}))),
+        ],
+    )
+    .await;
+    // GenAuth's untyped access tokens (`jti, sub, iat, exp, scope, iss, aud`) still pass.
+    let genauth_style = issuer.mint_with_header(untyped, json!({"jti": "j1", "scope": "read"}));
+    assert_eq!(
+        send(&app, "/me", Some(&bearer(&genauth_style)))
+            .await
+            .status,
+        200
+    );
+}

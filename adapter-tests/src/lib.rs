@@ -263,6 +263,11 @@ macro_rules! bearer_tests {
                 unreachable_provider_is_503_never_500,
                 claims_that_do_not_fit_the_type_are_invalid_token,
                 claims_extractor_without_the_layer_is_a_500,
+                attack_alg_none_and_confusion_are_refused,
+                attack_key_and_header_tricks_are_refused,
+                attack_claim_checks_are_enforced,
+                attack_malformed_and_oversized_tokens_are_refused,
+                attack_other_jwt_kinds_are_not_access_tokens,
             ]
         );
     };
