@@ -575,3 +575,66 @@ macro_rules! adapter_suite {
 
 adapter_suite!(axum, "axum-web", "axum-api");
 adapter_suite!(actix, "actix-web", "actix-api");
+
+/// `quickstart-web`: its own in-process provider (TestProvider), a login page that signs in any
+/// name, `/profile`, a refresh on every request (30 s access tokens), logout through end-session.
+#[tokio::test]
+async fn quickstart_web_signs_in_any_name() {
+    let port = free_port();
+    let app = spawn("quickstart-web", port, &[]).await;
+    // A cookie-keeping client that follows redirects, as a browser does.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let get = |path: &str| browser.get(format!("{}{path}", app.base)).send();
+
+    let home = get("/").await.expect("/").text().await.expect("body");
+    assert!(home.contains("Not signed in"), "{home}");
+
+    // /profile → /login → the provider's login page.
+    let page = get("/profile").await.expect("/profile");
+    let provider = page.url().clone();
+    assert_ne!(provider.port(), Some(port), "at the provider: {provider}");
+    let html = page.text().await.expect("login page");
+    let interaction = html
+        .split("name=\"interaction\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("a login form: {html}"))
+        .to_owned();
+    let action = provider.join("/authorize").expect("form action");
+    let profile = browser
+        .post(action)
+        .form(&[("interaction", interaction.as_str()), ("username", "Ada")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(profile.url().path(), "/profile", "back at /profile");
+    let claims: Value = profile.json().await.expect("claims JSON");
+    assert_eq!(claims["sub"], "Ada");
+    assert_eq!(claims["email"], "Ada@example.test");
+
+    // The access token is due: this request refreshes it, and the user stays signed in.
+    let again = get("/profile").await.expect("/profile again");
+    assert!(
+        again.headers().get_all("set-cookie").iter().count() > 0,
+        "a refreshed session cookie"
+    );
+    let claims: Value = again.json().await.expect("claims JSON");
+    assert_eq!(claims["sub"], "Ada");
+    let home = get("/").await.expect("/").text().await.expect("body");
+    assert!(home.contains("Signed in as <b>Ada</b>"), "{home}");
+
+    // Logout: end-session at the provider, back at `/`, signed out.
+    let back = get("/logout").await.expect("/logout");
+    assert_eq!(back.url().as_str(), format!("{}/", app.base));
+    assert!(back.text().await.expect("body").contains("Not signed in"));
+    let profile = get("/profile").await.expect("/profile");
+    assert_eq!(
+        profile.url().origin(),
+        provider.origin(),
+        "signed out: sent to log in again"
+    );
+}
