@@ -14,6 +14,9 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+#[path = "e2e/browser.rs"]
+mod browser;
+
 const APP_SECRET: &str = "example-app-secret";
 
 /// A running example binary.
