@@ -1,2 +1,3 @@
 pub mod browser;
+pub mod cas;
 pub mod op;
