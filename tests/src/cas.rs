@@ -9,7 +9,6 @@
 //! and receives every attribute.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,31 +46,15 @@ impl TestCas {
                 .display()
                 .to_string()
         });
-        let mut child = Command::new(&python)
-            .arg(root.join("cas/server.py"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
+        let crate::process::Piped {
+            child,
+            stdin,
+            stdout,
+            log,
+        } = crate::process::spawn_piped(Command::new(&python).arg(root.join("cas/server.py")))
             .unwrap_or_else(|e| {
                 panic!("cannot run {python} for the test CAS server (./scripts/test.sh makes target/cas-venv; or set GENAUTH_TEST_PYTHON): {e}")
             });
-        let stdin = child.stdin.take().expect("piped stdin");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let log = Arc::new(Mutex::new(String::new()));
-        {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stderr).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let mut log = log.lock().unwrap();
-                    log.push_str(&line);
-                    log.push('\n');
-                }
-            });
-        }
         let mut lines = BufReader::new(stdout).lines();
         let ready = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await;
         let line = match ready {

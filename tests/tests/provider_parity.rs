@@ -9,6 +9,7 @@ use genauth::testing::{TestClient, TestProvider};
 use genauth::token::LoginState;
 use genauth::validator::TokenValidator;
 use genauth::{Client, ClientAuthMethod, ClientConfig, ClientSecret, CodeVerifier, RefreshToken};
+use genauth_tests::flows::{finish_sign_in, query_param};
 use genauth_tests::op::{self, TEST_API, TestOp};
 use serde_json::json;
 use url::Url;
@@ -134,12 +135,6 @@ impl Provider {
     }
 }
 
-fn param(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 /// The code of a fresh authorization, the request that produced it.
 async fn code(
     provider: &Provider,
@@ -151,29 +146,23 @@ async fn code(
         .unwrap();
     let callback = provider.authorize(request.url.as_str(), login).await;
     let who = provider.name();
-    assert_eq!(param(&callback, "error"), None, "{who}: {callback}");
+    assert_eq!(query_param(&callback, "error"), None, "{who}: {callback}");
     assert_eq!(
-        param(&callback, "state").as_deref(),
+        query_param(&callback, "state").as_deref(),
         request.state.as_ref().map(|s| s.secret()),
         "{who}"
     );
     assert_eq!(
-        param(&callback, "iss").as_deref(),
+        query_param(&callback, "iss").as_deref(),
         Some(provider.issuer()),
         "{who}: RFC 9207 iss"
     );
-    (param(&callback, "code").expect("code"), request)
+    (query_param(&callback, "code").expect("code"), request)
 }
 
 async fn sign_in(provider: &Provider, client: &Client, login: &str) -> LoginState {
     let (code, request) = code(provider, client, login).await;
-    client
-        .login_state_from_code(
-            &code,
-            request.code_verifier.as_ref(),
-            request.redirect_uri.as_ref(),
-            request.nonce.as_ref(),
-        )
+    finish_sign_in(client, &request, &code)
         .await
         .unwrap_or_else(|e| panic!("{}: sign-in failed: {e:?}", provider.name()))
 }
@@ -384,7 +373,11 @@ async fn userinfo_introspection_revocation_and_logout() {
             .unwrap();
         let landed = p.logout(url.as_str()).await;
         assert_eq!(landed.as_str().split('?').next(), Some(LOGOUT_URI), "{who}");
-        assert_eq!(param(&landed, "state").as_deref(), Some("bye"), "{who}");
+        assert_eq!(
+            query_param(&landed, "state").as_deref(),
+            Some("bye"),
+            "{who}"
+        );
     })
     .await;
 }

@@ -6,6 +6,7 @@ use genauth::authorize::AuthorizeParams;
 use genauth::testing::{LoginMode, Outage, TestClient, TestProvider, TokenLifetimes};
 use genauth::validator::TokenValidator;
 use genauth::{Client, ClientConfig};
+use genauth_tests::flows::{finish_sign_in, query_param};
 use genauth_tests::op::decode_jwt;
 use serde_json::json;
 use std::time::Duration;
@@ -40,12 +41,6 @@ fn no_redirects() -> reqwest::Client {
         .unwrap()
 }
 
-fn param(url: &url::Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 async fn sign_in(
     provider: &TestProvider,
     client: &Client,
@@ -58,16 +53,8 @@ async fn sign_in(
         .authorize_as(request.url.as_str(), user)
         .await
         .unwrap();
-    let code = param(&callback, "code").expect("code");
-    client
-        .login_state_from_code(
-            &code,
-            request.code_verifier.as_ref(),
-            request.redirect_uri.as_ref(),
-            request.nonce.as_ref(),
-        )
-        .await
-        .unwrap()
+    let code = query_param(&callback, "code").expect("code");
+    finish_sign_in(client, &request, &code).await.unwrap()
 }
 
 #[tokio::test]
@@ -116,7 +103,7 @@ async fn auto_approve_uses_login_hint() {
     let callback = provider.authorize(request.url.as_str()).await.unwrap();
     let state = client
         .login_state_from_code(
-            &param(&callback, "code").unwrap(),
+            &query_param(&callback, "code").unwrap(),
             request.code_verifier.as_ref(),
             None,
             request.nonce.as_ref(),
@@ -158,7 +145,7 @@ async fn authorization_refuses_unregistered_redirects_and_weak_pkce() {
     // A registered URI gets the error as a redirect.
     let error_of = |r: reqwest::Response| {
         let location = r.headers()["location"].to_str().unwrap().to_owned();
-        param(&url::Url::parse(&location).unwrap(), "error")
+        query_param(&url::Url::parse(&location).unwrap(), "error")
     };
     let plain = "client_id=app&response_type=code&scope=openid&redirect_uri=http://app.test/callback\
                  &code_challenge=abc&code_challenge_method=plain";
@@ -186,7 +173,7 @@ async fn a_replayed_code_revokes_what_it_issued() {
         .authorization_request(&AuthorizeParams::default())
         .unwrap();
     let callback = provider.authorize(request.url.as_str()).await.unwrap();
-    let code = param(&callback, "code").unwrap();
+    let code = query_param(&callback, "code").unwrap();
     let tokens = client
         .exchange_code(&code, request.code_verifier.as_ref(), None)
         .await

@@ -126,18 +126,23 @@ impl Chrome {
             .unwrap_or_else(|e| panic!("goto {url}: {e}"));
     }
 
-    /// Waits for an element and clicks it.
-    async fn click(&self, css: &str) {
+    /// Waits for the element `css` names.
+    async fn element(&self, css: &str) -> fantoccini::elements::Element {
         let element = self
             .client
             .wait()
             .at_most(PAGE_TIMEOUT)
             .for_element(Locator::Css(css))
             .await;
-        let element = match element {
+        match element {
             Ok(element) => element,
             Err(e) => panic!("{css} at {}: {e}", self.url().await),
-        };
+        }
+    }
+
+    /// Waits for an element and clicks it.
+    async fn click(&self, css: &str) {
+        let element = self.element(css).await;
         element
             .click()
             .await
@@ -146,16 +151,7 @@ impl Chrome {
 
     /// Waits for an input and types `text` into it.
     async fn fill(&self, css: &str, text: &str) {
-        let element = self
-            .client
-            .wait()
-            .at_most(PAGE_TIMEOUT)
-            .for_element(Locator::Css(css))
-            .await;
-        let element = match element {
-            Ok(element) => element,
-            Err(e) => panic!("{css} at {}: {e}", self.url().await),
-        };
+        let element = self.element(css).await;
         element
             .send_keys(text)
             .await
@@ -184,13 +180,7 @@ impl Chrome {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let body = self
-            .client
-            .wait()
-            .at_most(PAGE_TIMEOUT)
-            .for_element(Locator::Css("body"))
-            .await
-            .expect("a body");
+        let body = self.element("body").await;
         body.text().await.expect("body text")
     }
 
@@ -277,15 +267,7 @@ async fn web_sign_in_in_chromium(bin: &str) {
     chrome.fill("input[name=password]", "any-password").await;
     chrome.click("button[type=submit]").await;
     // The consent page (offline_access asks for it).
-    let consent = chrome
-        .client
-        .wait()
-        .at_most(PAGE_TIMEOUT)
-        .for_element(Locator::Css("input[name=prompt][value=consent]"))
-        .await;
-    if let Err(e) = consent {
-        panic!("{bin}: the consent page at {}: {e}", chrome.url().await);
-    }
+    chrome.element("input[name=prompt][value=consent]").await;
     chrome.click("button[type=submit]").await;
 
     let profile = format!("{}/profile", app.base);

@@ -309,6 +309,12 @@ impl Form {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The first non-empty value of `name`, or `invalid_request` naming it.
+    pub(crate) fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)
+            .ok_or_else(|| OAuthError::request(format!("{name} is missing")))
+    }
+
     /// Whether `name` appears more than once (RFC 6749 §3.1: parameters must not repeat).
     pub(crate) fn repeats(&self, name: &str) -> bool {
         self.0.iter().filter(|(k, _)| k == name).count() > 1

@@ -55,9 +55,7 @@ fn authorization_code(
 ) -> Result<Value, OAuthError> {
     let form = &request.form;
     let now = state.now();
-    let code_value = form
-        .get("code")
-        .ok_or_else(|| OAuthError::request("code is missing"))?;
+    let code_value = form.require("code")?;
     let grant = state.new_grant();
     let code = state
         .codes
@@ -116,9 +114,7 @@ fn refresh(
 ) -> Result<Value, OAuthError> {
     let form = &request.form;
     let now = state.now();
-    let value = form
-        .get("refresh_token")
-        .ok_or_else(|| OAuthError::request("refresh_token is missing"))?;
+    let value = form.require("refresh_token")?;
     let record = state
         .refresh_tokens
         .get_mut(value)
@@ -298,10 +294,7 @@ fn bearer_error(
 /// `{"active": false}`, never an error.
 pub(crate) fn introspect(state: &State, request: &ProviderRequest) -> Result<Value, OAuthError> {
     state.authenticate(request.authorization.as_deref(), &request.form)?;
-    let token = request
-        .form
-        .get("token")
-        .ok_or_else(|| OAuthError::request("token is missing"))?;
+    let token = request.form.require("token")?;
     let now = state.now();
     let Some((kind, record)) = state.find_token(token).filter(|(_, r)| r.is_active(now)) else {
         return Ok(json!({"active": false}));
@@ -329,10 +322,7 @@ pub(crate) fn revoke(state: &mut State, request: &ProviderRequest) -> Result<Val
         .authenticate(request.authorization.as_deref(), &request.form)?
         .id
         .clone();
-    let token = request
-        .form
-        .get("token")
-        .ok_or_else(|| OAuthError::request("token is missing"))?;
+    let token = request.form.require("token")?;
     let found = state
         .find_token(token)
         .map(|(kind, r)| (kind, r.grant, r.client_id == client_id));
