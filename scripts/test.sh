@@ -6,6 +6,12 @@
 #     (Debian 12 ships 18), a supported one comes from the npm registry (package `node`) into
 #     target/node, first on PATH for the tests;
 #   - the provider's npm packages (`npm ci`, from the committed lock file);
+#   - the test CAS server (PyPI package django-cas-server, pinned in tests/cas/requirements.txt) in a
+#     virtual environment, target/cas-venv (python3 with venv from Debian if missing);
+#   - Chromium and chromedriver (Debian packages chromium, chromium-driver) for the real-browser tests
+#     (examples/tests/e2e/browser.rs): installed if missing; once present, GENAUTH_BROWSER_TESTS=required
+#     makes those tests fail rather than skip. When they cannot be installed, the script says so and the
+#     browser tests print SKIPPED;
 #   - then `cargo test --workspace` (unit, doc, mock and end-to-end tests).
 # CI (.ci/run) also needs the `rustfmt` and `clippy` components, and jq; it checks them itself.
 set -euo pipefail
@@ -50,6 +56,32 @@ echo "==> Node.js $(node --version) ($(command -v node))"
 
 echo "==> installing the test OpenID Provider (tests/op)"
 npm ci --prefix tests/op --no-audit --no-fund --loglevel=error
+
+if ! python3 -m venv --help >/dev/null 2>&1; then
+  echo "==> installing Python 3 with venv (Debian packages) for the test CAS server"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3 python3-venv; } ||
+    fail "Python 3 with venv is needed for the test CAS server: install it"
+fi
+if ! cmp -s tests/cas/requirements.txt target/cas-venv/requirements.txt 2>/dev/null; then
+  echo "==> installing the test CAS server (tests/cas: django-cas-server from PyPI) into target/cas-venv"
+  rm -rf target/cas-venv
+  python3 -m venv target/cas-venv
+  target/cas-venv/bin/pip install -q --disable-pip-version-check -r tests/cas/requirements.txt ||
+    fail "installing tests/cas/requirements.txt into target/cas-venv failed"
+  cp tests/cas/requirements.txt target/cas-venv/requirements.txt
+fi
+
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "==> installing Chromium and chromedriver for the browser tests (Debian packages)"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver; } ||
+    echo "test.sh: WARNING: Chromium could not be installed: the real-browser tests will be SKIPPED" >&2
+fi
+if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+  echo "==> $(chromium --version 2>/dev/null || echo chromium) with $(chromedriver --version 2>/dev/null | cut -d' ' -f1-2)"
+  export GENAUTH_BROWSER_TESTS=required
+fi
 
 echo "==> cargo test --workspace"
 cargo test --workspace "$@"

@@ -14,6 +14,9 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+#[path = "e2e/browser.rs"]
+mod browser;
+
 const APP_SECRET: &str = "example-app-secret";
 
 /// A running example binary.
@@ -621,6 +624,82 @@ async fn web_cas(bin: &str) {
     assert_eq!(claims["email"], "cas@example.com");
 }
 
+/// CAS sign-in against a real CAS server (`django-cas-server`): its login page, the ticket validated
+/// with `serviceValidate` (CAS 3.0 attributes in the profile), and logout at the CAS server.
+async fn web_cas_real(bin: &str) {
+    let cas = genauth_tests::cas::TestCas::start().await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let callback = format!("{base}/callback");
+    let home = format!("{base}/");
+    let app = spawn(
+        bin,
+        port,
+        &[
+            ("GENAUTH_APP_HOST", cas.origin.as_str()),
+            ("GENAUTH_APP_ID", "cas-app"),
+            ("GENAUTH_APP_SECRET", APP_SECRET),
+            ("GENAUTH_PROTOCOL", "cas"),
+            ("GENAUTH_CAS_URL", cas.url.as_str()),
+            ("GENAUTH_REDIRECT_URI", callback.as_str()),
+            ("GENAUTH_LOGOUT_REDIRECT_URI", home.as_str()),
+        ],
+    )
+    .await;
+    let browser = cas.browser();
+    let signed_in = cas
+        .sign_in(&browser, &format!("{base}/login?return_to=/profile"))
+        .await;
+    assert_eq!(signed_in.page.status, 200, "{}", signed_in.page.body);
+    assert_eq!(signed_in.page.url.path(), "/profile");
+    let claims = signed_in.page.json();
+    assert_eq!(claims["sub"], genauth_tests::cas::USER);
+    assert_eq!(
+        claims["email"],
+        genauth_tests::cas::EMAIL,
+        "CAS 3.0 attributes: {claims}"
+    );
+    let ticket_hop = signed_in
+        .visited
+        .iter()
+        .find(|u| u.query_pairs().any(|(k, _)| k == "ticket"))
+        .expect("the callback with a ticket")
+        .clone();
+
+    // The same callback again (the ticket replayed): refused, and the session stays as it was.
+    let replay = browser.get(ticket_hop.as_str()).await;
+    assert!(replay.status.is_client_error(), "{}", replay.status);
+
+    // Logout: to the CAS server's logout, and signed out here.
+    let logout = browser.get(&format!("{}/logout", app.base)).await;
+    assert_eq!(logout.status, 302);
+    let to = logout.location().expect("location");
+    assert_eq!(
+        to.origin(),
+        url::Url::parse(&cas.url).unwrap().origin(),
+        "{to}"
+    );
+    assert!(to.path().ends_with("/logout"), "{to}");
+    // The CAS server ends its session and sends the browser back to the app's page.
+    let back = browser.follow(to.as_str()).await;
+    assert_eq!(back.page.url.as_str(), home, "back at the app");
+    assert!(
+        back.page.body.contains("Not signed in"),
+        "{}",
+        back.page.body
+    );
+    let profile = browser.get(&format!("{}/profile", app.base)).await;
+    assert_eq!(profile.status, 302, "signed out");
+    // The CAS server's session is gone too: signing in asks for the password again.
+    let again = browser
+        .follow(&format!("{}/login?service={callback}", cas.url))
+        .await;
+    assert!(
+        again.page.forms().iter().any(|f| f.field("lt").is_some()),
+        "the CAS login form again"
+    );
+}
+
 macro_rules! adapter_suite {
     ($adapter:ident, $web:literal, $api:literal) => {
         mod $adapter {
@@ -645,6 +724,10 @@ macro_rules! adapter_suite {
                 super::web_cas($web).await;
             }
             #[tokio::test]
+            async fn web_cas_sign_in_real_server() {
+                super::web_cas_real($web).await;
+            }
+            #[tokio::test]
             async fn api_jwt_access_tokens() {
                 super::api_jwks($api).await;
             }
@@ -662,3 +745,66 @@ macro_rules! adapter_suite {
 
 adapter_suite!(axum, "axum-web", "axum-api");
 adapter_suite!(actix, "actix-web", "actix-api");
+
+/// `quickstart-web`: its own in-process provider (TestProvider), a login page that signs in any
+/// name, `/profile`, a refresh on every request (30 s access tokens), logout through end-session.
+#[tokio::test]
+async fn quickstart_web_signs_in_any_name() {
+    let port = free_port();
+    let app = spawn("quickstart-web", port, &[]).await;
+    // A cookie-keeping client that follows redirects, as a browser does.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let get = |path: &str| browser.get(format!("{}{path}", app.base)).send();
+
+    let home = get("/").await.expect("/").text().await.expect("body");
+    assert!(home.contains("Not signed in"), "{home}");
+
+    // /profile → /login → the provider's login page.
+    let page = get("/profile").await.expect("/profile");
+    let provider = page.url().clone();
+    assert_ne!(provider.port(), Some(port), "at the provider: {provider}");
+    let html = page.text().await.expect("login page");
+    let interaction = html
+        .split("name=\"interaction\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("a login form: {html}"))
+        .to_owned();
+    let action = provider.join("/authorize").expect("form action");
+    let profile = browser
+        .post(action)
+        .form(&[("interaction", interaction.as_str()), ("username", "Ada")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(profile.url().path(), "/profile", "back at /profile");
+    let claims: Value = profile.json().await.expect("claims JSON");
+    assert_eq!(claims["sub"], "Ada");
+    assert_eq!(claims["email"], "Ada@example.test");
+
+    // The access token is due: this request refreshes it, and the user stays signed in.
+    let again = get("/profile").await.expect("/profile again");
+    assert!(
+        again.headers().get_all("set-cookie").iter().count() > 0,
+        "a refreshed session cookie"
+    );
+    let claims: Value = again.json().await.expect("claims JSON");
+    assert_eq!(claims["sub"], "Ada");
+    let home = get("/").await.expect("/").text().await.expect("body");
+    assert!(home.contains("Signed in as <b>Ada</b>"), "{home}");
+
+    // Logout: end-session at the provider, back at `/`, signed out.
+    let back = get("/logout").await.expect("/logout");
+    assert_eq!(back.url().as_str(), format!("{}/", app.base));
+    assert!(back.text().await.expect("body").contains("Not signed in"));
+    let profile = get("/profile").await.expect("/profile");
+    assert_eq!(
+        profile.url().origin(),
+        provider.origin(),
+        "signed out: sent to log in again"
+    );
+}

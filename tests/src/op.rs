@@ -16,7 +16,6 @@
 //! - signing keys RS256 (default), ES256, EdDSA, PS256; [`TestOp::rotate_keys`].
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -63,35 +62,15 @@ impl TestOp {
 
         let config_path = write_temp_config(&config);
         let node = std::env::var("GENAUTH_TEST_NODE").unwrap_or_else(|_| "node".to_owned());
-        let mut child = Command::new(&node)
-            .arg(&script)
-            .arg(&config_path)
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
+        let crate::process::Piped {
+            mut child,
+            stdin,
+            stdout,
+            log,
+        } = crate::process::spawn_piped(Command::new(&node).arg(&script).arg(&config_path).current_dir(&dir))
             .unwrap_or_else(|e| {
                 panic!("cannot run `{node}` (Node.js is needed for the test OP; set GENAUTH_TEST_NODE to its path if it is not on PATH): {e}")
             });
-
-        let stdin = child.stdin.take().expect("piped stdin");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let stderr = child.stderr.take().expect("piped stderr");
-
-        let log = Arc::new(Mutex::new(String::new()));
-        {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stderr).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let mut log = log.lock().unwrap();
-                    log.push_str(&line);
-                    log.push('\n');
-                }
-            });
-        }
 
         let mut stdout = BufReader::new(stdout).lines();
         let ready = tokio::time::timeout(START_TIMEOUT, async {

@@ -1,6 +1,11 @@
-//! An in-process test issuer (feature `testing`): generates a signing key, mints tokens, and hands
-//! out a verifier and a validator that trust it. No network at all: the keys reach the verifier
-//! through [`JwksCache::from_jwk_set`].
+//! Test doubles (feature `testing`):
+//!
+//! - [`TestIssuer`]: an in-process token issuer that generates a signing key, mints tokens, and hands
+//!   out a verifier and a validator that trust it. No network at all: the keys reach the verifier
+//!   through [`JwksCache::from_jwk_set`].
+//! - [`TestProvider`]: an in-process OpenID Provider on a loopback port of its own (discovery,
+//!   login page, code + PKCE, refresh, client credentials, userinfo, introspection, revocation,
+//!   end-session), for tests of sign-in flows; see [`provider`].
 //!
 //! ```
 //! use genauth::testing::TestIssuer;
@@ -19,6 +24,13 @@
 //! assert!(validator.validate(&issuer.forged_token()).await.is_err());
 //! # Ok(()) }
 //! ```
+
+pub mod provider;
+
+pub use provider::{
+    DEFAULT_USERNAME, LoginMode, Outage, RecordedRequest, TestClient, TestProvider,
+    TestProviderBuilder, TestProviderError, TokenLifetimes,
+};
 
 use crate::clock::now_secs;
 use crate::jwks::JwksCache;
