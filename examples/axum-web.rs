@@ -14,10 +14,9 @@
 //! # then open http://127.0.0.1:3000/
 //! ```
 
-use axum::{Json, Router, response::Html, routing::get};
 use genauth::session::{SessionCodec, SessionManager};
-use genauth_axum::{AuthUser, WebAuth};
-use genauth_examples::{Settings, exit_with, pages};
+use genauth_axum::WebAuth;
+use genauth_examples::{Settings, exit_with};
 
 #[tokio::main]
 async fn main() {
@@ -26,17 +25,7 @@ async fn main() {
     let codec = SessionCodec::generate().unwrap_or_else(|e| exit_with(e));
     let auth = WebAuth::new(SessionManager::new(client, codec).revoke_on_logout(true));
 
-    let app = Router::new()
-        .route(
-            "/",
-            get(|user: Option<AuthUser>| async move { Html(pages::home_page(user.as_deref())) }),
-        )
-        .route(
-            "/profile",
-            get(|user: AuthUser| async move { Json(user.to_json()) }).layer(auth.require_login()),
-        )
-        .merge(auth.routes())
-        .layer(auth.session_layer());
+    let app = genauth_examples::axum_web_app(&auth);
 
     genauth_examples::serve_axum(settings.bind, app).await;
 }

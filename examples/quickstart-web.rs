@@ -14,13 +14,11 @@
 //! # then open http://127.0.0.1:3000/
 //! ```
 
-use axum::{Json, Router, response::Html, routing::get};
 use genauth::session::{SessionCodec, SessionManager};
 use genauth::testing::{TestClient, TestProvider, TokenLifetimes};
 use genauth::{Client, ClientConfig};
-use genauth_axum::{AuthUser, WebAuth};
-use genauth_examples::{exit_with, pages};
-use std::net::SocketAddr;
+use genauth_axum::WebAuth;
+use genauth_examples::exit_with;
 use std::time::Duration;
 
 const CLIENT_ID: &str = "quickstart-web";
@@ -28,12 +26,7 @@ const CLIENT_SECRET: &str = "quickstart-web-secret";
 
 #[tokio::main]
 async fn main() {
-    let bind: SocketAddr = match std::env::var("BIND") {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|e| exit_with(format!("BIND={v} is invalid: {e}"))),
-        Err(_) => SocketAddr::from(([127, 0, 0, 1], 3000)),
-    };
+    let bind = genauth_examples::bind_from_env();
     let base = format!("http://{bind}");
 
     let provider = TestProvider::builder()
@@ -61,17 +54,7 @@ async fn main() {
     let codec = SessionCodec::generate().unwrap_or_else(|e| exit_with(e));
     let auth = WebAuth::new(SessionManager::new(client, codec).revoke_on_logout(true));
 
-    let app = Router::new()
-        .route(
-            "/",
-            get(|user: Option<AuthUser>| async move { Html(pages::home_page(user.as_deref())) }),
-        )
-        .route(
-            "/profile",
-            get(|user: AuthUser| async move { Json(user.to_json()) }).layer(auth.require_login()),
-        )
-        .merge(auth.routes())
-        .layer(auth.session_layer());
+    let app = genauth_examples::axum_web_app(&auth);
 
     println!("genauth quickstart-web: sign-in with no account needed.");
     println!(

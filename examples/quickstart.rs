@@ -12,7 +12,6 @@ use axum::{Json, Router, routing::get};
 use genauth::testing::TestIssuer;
 use genauth_axum::{BearerAuthLayer, Claims};
 use genauth_examples::{exit_with, pages};
-use std::net::SocketAddr;
 use tower::ServiceExt as _;
 
 /// The scope `/scoped` requires; the printed token does not have it.
@@ -58,12 +57,7 @@ async fn ask(app: &Router, path: &str, token: Option<&str>) -> String {
 
 #[tokio::main]
 async fn main() {
-    let bind: SocketAddr = match std::env::var("BIND") {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|e| exit_with(format!("BIND={v} is invalid: {e}"))),
-        Err(_) => SocketAddr::from(([127, 0, 0, 1], 3000)),
-    };
+    let bind = genauth_examples::bind_from_env();
     let issuer = TestIssuer::new();
     let valid = issuer.mint(serde_json::json!({
         "sub": "quickstart-user",

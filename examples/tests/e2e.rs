@@ -476,7 +476,10 @@ async fn api_key_rotation_under_flood(bin: &str) {
     }
     let cooldowns = started.elapsed().as_secs() / 5 + 1;
     let during = downloads(&op.logs()) - before;
-    println!("JWKS downloads during the flood and burst: {during} in {:?}", started.elapsed());
+    println!(
+        "JWKS downloads during the flood and burst: {during} in {:?}",
+        started.elapsed()
+    );
     assert!(
         during as u64 <= cooldowns,
         "{during} JWKS downloads in {:?}",

@@ -23,14 +23,21 @@ impl Respond for Endpoint {
 async fn validator(
     body: Option<serde_json::Value>,
 ) -> (MockServer, IntrospectionValidator, Arc<AtomicUsize>) {
-    let server = MockServer::start().await;
     let hits = Arc::new(AtomicUsize::new(0));
+    let endpoint = Endpoint {
+        body,
+        hits: Arc::clone(&hits),
+    };
+    let (server, validator) = validator_with(endpoint).await;
+    (server, validator, hits)
+}
+
+/// A validator whose introspection endpoint is `responder`.
+async fn validator_with(responder: impl Respond + 'static) -> (MockServer, IntrospectionValidator) {
+    let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/oidc/token/introspection"))
-        .respond_with(Endpoint {
-            body,
-            hits: Arc::clone(&hits),
-        })
+        .respond_with(responder)
         .mount(&server)
         .await;
     let config = crate::ClientConfig::builder("app")
@@ -39,7 +46,7 @@ async fn validator(
         .build()
         .unwrap();
     let client = crate::Client::new(config).unwrap();
-    (server, IntrospectionValidator::new(client), hits)
+    (server, IntrospectionValidator::new(client))
 }
 
 fn active(exp: u64) -> serde_json::Value {
@@ -227,23 +234,13 @@ async fn slow_validator(delay: Duration) -> (MockServer, IntrospectionValidator,
                 .set_delay(self.delay)
         }
     }
-    let server = MockServer::start().await;
     let hits = Arc::new(AtomicUsize::new(0));
-    Mock::given(method("POST"))
-        .and(path("/oidc/token/introspection"))
-        .respond_with(Slow {
-            hits: Arc::clone(&hits),
-            delay,
-        })
-        .mount(&server)
-        .await;
-    let config = crate::ClientConfig::builder("app")
-        .client_secret("secret")
-        .app_host(server.uri())
-        .build()
-        .unwrap();
-    let client = crate::Client::new(config).unwrap();
-    (server, IntrospectionValidator::new(client), hits)
+    let slow = Slow {
+        hits: Arc::clone(&hits),
+        delay,
+    };
+    let (server, validator) = validator_with(slow).await;
+    (server, validator, hits)
 }
 
 #[tokio::test]
