@@ -73,7 +73,7 @@ impl SessionManager {
             }
         }
         let params = LogoutParams {
-            id_token_hint: session.as_ref().and_then(|s| s.id_token().cloned()),
+            id_token_hint: session.as_ref().and_then(|s| s.logout_hint().cloned()),
             post_logout_redirect_uri: self.post_logout_redirect_uri.clone(),
             ..LogoutParams::default()
         };

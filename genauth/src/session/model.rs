@@ -103,12 +103,21 @@ pub struct Session {
     pub user: AuthUser,
     /// The tokens of the sign-in, refreshed as they near expiry.
     pub tokens: Option<LoginState>,
+    /// The sign-in's ID token once a refresh has replaced it in [`tokens`](Self::tokens): what
+    /// logout sends as `id_token_hint` (a refreshed ID token, without `nonce`, never leaves in a
+    /// URL). `None` while the sign-in's ID token is still the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_id_token: Option<IdToken>,
 }
 
 impl Session {
     /// A session without tokens.
     pub fn new(user: AuthUser) -> Self {
-        Self { user, tokens: None }
+        Self {
+            user,
+            tokens: None,
+            sign_in_id_token: None,
+        }
     }
 
     /// A session with the tokens of a sign-in.
@@ -116,6 +125,7 @@ impl Session {
         Self {
             user,
             tokens: Some(tokens),
+            sign_in_id_token: None,
         }
     }
 
@@ -124,9 +134,15 @@ impl Session {
         self.tokens.as_ref().map(|t| &t.access_token)
     }
 
-    /// The ID token (sent as `id_token_hint` at logout).
+    /// The current ID token (the sign-in's, or the last refresh's).
     pub fn id_token(&self) -> Option<&IdToken> {
         self.tokens.as_ref().and_then(|t| t.id_token.as_ref())
+    }
+
+    /// The ID token logout sends as `id_token_hint` (OpenID Connect RP-Initiated Logout §2): the
+    /// sign-in's, even after refreshes.
+    pub fn logout_hint(&self) -> Option<&IdToken> {
+        self.sign_in_id_token.as_ref().or_else(|| self.id_token())
     }
 
     /// The refresh token.
@@ -169,6 +185,9 @@ pub async fn refresh(client: &Client, session: &mut Session) -> Result<(), Sessi
     } else if let Some(claims) = &new.id_token_claims {
         if claims.sub.as_deref() != Some(session.user.sub.as_str()) {
             return Err(SessionError::SubjectChanged);
+        }
+        if session.sign_in_id_token.is_none() {
+            session.sign_in_id_token = old.id_token.clone();
         }
         // The new ID token's claims update the user's; claims it lacks (from UserInfo at sign-in)
         // are kept. In OAuth 2.0 mode the user came from UserInfo and an ID token does not change it.

@@ -869,3 +869,32 @@ fn debug_never_shows_tokens() {
             && !debug.contains("id-secret")
     );
 }
+
+#[test]
+fn logout_hints_the_sign_in_id_token_and_old_sessions_still_open() {
+    let mut session = Session::with_tokens(user(), login_state(0));
+    assert_eq!(
+        session.logout_hint().map(IdToken::secret),
+        Some("id-secret")
+    );
+    // After a refresh replaced the ID token, the sign-in's stays the hint.
+    session.sign_in_id_token = Some(IdToken::new("id-secret"));
+    if let Some(tokens) = session.tokens.as_mut() {
+        tokens.id_token = Some(IdToken::new("refreshed-id-token"));
+    }
+    assert_eq!(
+        session.id_token().map(IdToken::secret),
+        Some("refreshed-id-token")
+    );
+    assert_eq!(
+        session.logout_hint().map(IdToken::secret),
+        Some("id-secret")
+    );
+    // A session sealed before the field existed opens, without a separate hint.
+    let old = serde_json::json!({"user": {"sub": "u-1", "protocol": "oidc"}, "tokens": null});
+    let opened: Session = serde_json::from_value(old).unwrap();
+    assert!(opened.sign_in_id_token.is_none() && opened.logout_hint().is_none());
+    // Nothing extra is sealed while the sign-in's ID token is the current one.
+    let sealed = serde_json::to_string(&Session::with_tokens(user(), login_state(0))).unwrap();
+    assert!(!sealed.contains("sign_in_id_token"));
+}
