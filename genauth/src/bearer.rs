@@ -31,12 +31,14 @@
 //! ```
 
 use crate::claims::Claims;
+use crate::telemetry;
 use crate::types::AccessToken;
 use crate::validator::{TokenValidator, ValidationError};
 use crate::web::Reply;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::sync::Arc;
+use tracing::Instrument as _;
 
 /// The realm used in challenges when none is configured.
 pub const DEFAULT_REALM: &str = "api";
@@ -417,13 +419,22 @@ impl BearerAuthenticator {
     /// [`BearerError::InvalidToken`], [`BearerError::ProviderUnavailable`] or
     /// [`BearerError::InsufficientScope`].
     pub async fn validate(&self, token: AccessToken) -> Result<Authenticated, BearerError> {
+        let span = telemetry::validation_span();
         let claims = self
             .validator
             .validate(token.secret())
+            .instrument(span.clone())
             .await
-            .map_err(BearerError::from_validation)?;
-        check_scopes(&claims, &self.required_scopes)?;
-        Ok(Authenticated { token, claims })
+            .map_err(BearerError::from_validation)
+            .and_then(|claims| check_scopes(&claims, &self.required_scopes).map(|()| claims));
+        match &claims {
+            Ok(claims) => telemetry::validated(&span, claims.iss.as_deref()),
+            Err(error) => telemetry::validation_failed(&span, error.status_code()),
+        }
+        Ok(Authenticated {
+            token,
+            claims: claims?,
+        })
     }
 
     /// Both steps: `Ok(None)` for an anonymous request in optional mode, the verified token and

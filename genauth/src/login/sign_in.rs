@@ -12,9 +12,11 @@ use crate::authorize::AuthorizeParams;
 use crate::config::Protocol;
 use crate::pkce::PkceMethod;
 use crate::session::SessionManager;
+use crate::telemetry;
 use crate::web::{CookieNames, Redirect, RequestCookies, RequestHead};
 use cookie::Cookie;
 use std::fmt;
+use tracing::Instrument as _;
 
 /// A failed callback: the error, and the cookies to set anyway (the login cookie is removed, unless
 /// the callback did not belong to the login in progress). `Debug` shows the cookies' names, not
@@ -178,13 +180,21 @@ impl SessionManager {
             Some(pending) => {
                 let return_to = pending.return_to.clone();
                 let ttl = self.cookies.get_login_ttl();
-                match finish(&self.client, pending, params, ttl).await {
+                let span = telemetry::callback_span(self.client.config().protocol());
+                match finish(&self.client, pending, params, ttl)
+                    .instrument(span.clone())
+                    .await
+                {
                     Ok(session) => self
                         .store(&session, cookies)
+                        .inspect(|_| {
+                            telemetry::signed_in(&span, &session.user.sub, session.user.protocol)
+                        })
                         .map(|stored| (return_to, stored))
                         .map_err(LoginError::Session),
                     Err(e) => Err(e),
                 }
+                .inspect_err(|_| telemetry::callback_failed(&span))
             }
         };
         match result {

@@ -5,6 +5,7 @@ use super::{DEFAULT_CACHE_CAPACITY, TokenCache, TokenValidator, token_cache};
 use crate::claims::Claims;
 use crate::clock::now_secs;
 use crate::error::ValidationError;
+use crate::telemetry::{self, Cache};
 use crate::types::sha256;
 use std::fmt;
 use std::sync::Arc;
@@ -115,9 +116,13 @@ impl IntrospectionValidator {
             && let Some(entry) = cache.get(key)
         {
             if Instant::now() < entry.until {
+                telemetry::cache_lookup(Cache::Introspection, true);
                 return Ok(entry.result);
             }
             cache.remove(key);
+        }
+        if self.cache.is_some() {
+            telemetry::cache_lookup(Cache::Introspection, false);
         }
         let introspection = self
             .client
