@@ -58,6 +58,7 @@ async fn ask(app: &Router, path: &str, token: Option<&str>) -> String {
 
 #[tokio::main]
 async fn main() {
+    genauth_examples::install_tracing();
     let bind: SocketAddr = match std::env::var("BIND") {
         Ok(v) => v
             .parse()
