@@ -28,8 +28,8 @@
 //! | `genauth_provider_call_duration_seconds` | histogram | `endpoint`; `status`: `2xx`, `3xx`, `4xx`, `5xx`, `error` (no response) |
 //!
 //! Validations are counted by [`BearerAuthenticator`](crate::bearer::BearerAuthenticator) (whatever
-//! the validator); cache lookups only when the cache is on. Without the feature the calls compile to
-//! nothing.
+//! the validator); cache lookups only when the cache is on. Without the feature no metric code is
+//! compiled in.
 
 use crate::config::Protocol;
 use std::fmt;
