@@ -80,44 +80,34 @@ fn counters() {
 async fn requests() -> String {
     let server = MockServer::start().await;
     let issuer = TestIssuer::new();
-    let json =
-        |status: u16, body: serde_json::Value| ResponseTemplate::new(status).set_body_json(body);
-    Mock::given(method("GET"))
-        .and(path("/jwks"))
-        .respond_with(json(200, serde_json::to_value(issuer.jwks()).unwrap()))
-        .mount(&server)
-        .await;
+    let jwks = serde_json::to_value(issuer.jwks()).unwrap();
     let introspected = serde_json::json!({"active": true, "sub": "u1", "exp": now() + 600});
-    Mock::given(method("POST"))
-        .and(path("/oidc/token/introspection"))
-        .respond_with(json(200, introspected))
-        .mount(&server)
-        .await;
-    let refreshed = serde_json::json!({"access_token": "at-2", "token_type": "Bearer"});
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("refresh_token=rt-good"))
-        .respond_with(json(200, refreshed))
-        .mount(&server)
-        .await;
-    let signed_in = serde_json::json!({"access_token": "at-login", "token_type": "Bearer"});
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("code=the-code"))
-        .respond_with(json(200, signed_in))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/me"))
-        .respond_with(json(200, serde_json::json!({"sub": "u-login"})))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("refresh_token=rt-bad"))
-        .respond_with(json(400, serde_json::json!({"error": "invalid_grant"})))
-        .mount(&server)
-        .await;
+    let token =
+        |access_token| serde_json::json!({"access_token": access_token, "token_type": "Bearer"});
+    let invalid_grant = serde_json::json!({"error": "invalid_grant"});
+    // (method, path, a string the body must contain, status, answer)
+    let answers = [
+        ("GET", "/jwks", "", 200, jwks),
+        ("POST", "/oidc/token/introspection", "", 200, introspected),
+        (
+            "POST",
+            "/token",
+            "refresh_token=rt-good",
+            200,
+            token("at-2"),
+        ),
+        ("POST", "/token", "code=the-code", 200, token("at-login")),
+        ("GET", "/me", "", 200, serde_json::json!({"sub": "u-login"})),
+        ("POST", "/token", "refresh_token=rt-bad", 400, invalid_grant),
+    ];
+    for (verb, at, body, status, answer) in answers {
+        Mock::given(method(verb))
+            .and(path(at))
+            .and(body_string_contains(body))
+            .respond_with(ResponseTemplate::new(status).set_body_json(answer))
+            .mount(&server)
+            .await;
+    }
 
     // Bearer: a miss (download), a hit, an expired token (a miss), a hit lacking a scope.
     let uri = |p: &str| url::Url::parse(&format!("{}{p}", server.uri())).unwrap();
