@@ -420,21 +420,18 @@ impl BearerAuthenticator {
     /// [`BearerError::InsufficientScope`].
     pub async fn validate(&self, token: AccessToken) -> Result<Authenticated, BearerError> {
         let span = telemetry::validation_span();
-        let claims = self
+        let result = self
             .validator
             .validate(token.secret())
             .instrument(span.clone())
             .await
             .map_err(BearerError::from_validation)
             .and_then(|claims| check_scopes(&claims, &self.required_scopes).map(|()| claims));
-        match &claims {
+        match &result {
             Ok(claims) => telemetry::validated(&span, claims.iss.as_deref()),
             Err(error) => telemetry::validation_failed(&span, error.status_code()),
         }
-        Ok(Authenticated {
-            token,
-            claims: claims?,
-        })
+        result.map(|claims| Authenticated { token, claims })
     }
 
     /// Both steps: `Ok(None)` for an anonymous request in optional mode, the verified token and

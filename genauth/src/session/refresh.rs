@@ -79,6 +79,8 @@ impl SessionManager {
             Err(e) if e.status_code() >= 500 => {
                 telemetry::refresh(Refresh::Unavailable);
                 tracing::warn!(
+                    sub = session.user.sub.as_str(),
+                    protocol = session.user.protocol.as_str(),
                     error = %e,
                     retry_in_secs = self.refresh_retry_delay.as_secs(),
                     "session refresh failed, provider unavailable; going on with the old tokens"
