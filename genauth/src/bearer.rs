@@ -38,7 +38,6 @@ use crate::web::Reply;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::sync::Arc;
-use tracing::Instrument as _;
 
 /// The realm used in challenges when none is configured.
 pub const DEFAULT_REALM: &str = "api";
@@ -420,10 +419,7 @@ impl BearerAuthenticator {
     /// [`BearerError::InsufficientScope`].
     pub async fn validate(&self, token: AccessToken) -> Result<Authenticated, BearerError> {
         let span = telemetry::validation_span();
-        let result = self
-            .validator
-            .validate(token.secret())
-            .instrument(span.clone())
+        let result = telemetry::in_span(&span, self.validator.validate(token.secret()))
             .await
             .map_err(BearerError::from_validation)
             .and_then(|claims| check_scopes(&claims, &self.required_scopes).map(|()| claims));

@@ -8,7 +8,6 @@ use crate::types::{ClientId, ClientSecret};
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use std::time::Instant;
-use tracing::Instrument as _;
 
 /// Largest response body accepted from the provider (1 MiB): JWKS, tokens and userinfo are far smaller.
 pub(crate) const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -29,7 +28,7 @@ pub(crate) async fn send(
 ) -> Result<Body, Error> {
     let span = telemetry::provider_call_span(endpoint);
     let started = Instant::now();
-    let result = read(endpoint, request).instrument(span.clone()).await;
+    let result = telemetry::in_span(&span, read(endpoint, request)).await;
     let status = result.as_ref().ok().map(|body| body.status);
     telemetry::provider_call_done(&span, endpoint, status, started.elapsed());
     match &result {

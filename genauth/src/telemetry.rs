@@ -34,8 +34,8 @@
 use crate::config::Protocol;
 use std::fmt;
 use std::time::Duration;
-use tracing::Span;
 use tracing::field::Empty;
+use tracing::{Instrument as _, Span};
 
 /// The target of the audit events (sign-in, sign-out, refresh failure).
 pub const AUDIT_TARGET: &str = "genauth::audit";
@@ -286,6 +286,16 @@ pub(crate) fn signed_out(sub: &str, protocol: Protocol) {
 
 fn audit(what: &'static str, sub: &str, protocol: Protocol) {
     tracing::info!(target: AUDIT_TARGET, sub, protocol = protocol.as_str(), "{what}");
+}
+
+/// Awaits `future` inside `span`; without wrapping it when the span is off (the usual case in
+/// production: `Instrumented` costs a span enter and exit per poll and on drop).
+pub(crate) async fn in_span<F: std::future::Future>(span: &Span, future: F) -> F::Output {
+    if span.is_disabled() {
+        future.await
+    } else {
+        future.instrument(span.clone()).await
+    }
 }
 
 /// Runs `f` on the current span when `debug` spans may be on and there is one: with `RUST_LOG=info`

@@ -16,7 +16,6 @@ use crate::telemetry;
 use crate::web::{CookieNames, Redirect, RequestCookies, RequestHead};
 use cookie::Cookie;
 use std::fmt;
-use tracing::Instrument as _;
 
 /// A failed callback: the error, and the cookies to set anyway (the login cookie is removed, unless
 /// the callback did not belong to the login in progress). `Debug` shows the cookies' names, not
@@ -181,10 +180,7 @@ impl SessionManager {
                 let return_to = pending.return_to.clone();
                 let ttl = self.cookies.get_login_ttl();
                 let span = telemetry::callback_span(self.client.config().protocol());
-                match finish(&self.client, pending, params, ttl)
-                    .instrument(span.clone())
-                    .await
-                {
+                match telemetry::in_span(&span, finish(&self.client, pending, params, ttl)).await {
                     Ok(session) => self
                         .store(&session, cookies)
                         .inspect(|_| {
