@@ -24,6 +24,7 @@ async fn claims(Claims(claims): Claims) -> web::Json<genauth::Claims> {
 
 #[actix_web::main]
 async fn main() {
+    genauth_examples::install_tracing();
     let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
     let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
     let validator = settings.validator(&client).unwrap_or_else(|e| exit_with(e));

@@ -23,6 +23,7 @@ use genauth_examples::{Settings, exit_with, pages};
 
 #[actix_web::main]
 async fn main() {
+    genauth_examples::install_tracing();
     let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
     let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
     // One key for every worker: the factory below runs once per worker.

@@ -19,6 +19,7 @@ use genauth_examples::{Settings, exit_with, pages};
 
 #[tokio::main]
 async fn main() {
+    genauth_examples::install_tracing();
     let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
     let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
     let validator = settings.validator(&client).unwrap_or_else(|e| exit_with(e));

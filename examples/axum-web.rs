@@ -20,6 +20,7 @@ use genauth_examples::{Settings, exit_with};
 
 #[tokio::main]
 async fn main() {
+    genauth_examples::install_tracing();
     let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
     let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
     let codec = SessionCodec::generate().unwrap_or_else(|e| exit_with(e));

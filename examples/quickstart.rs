@@ -57,6 +57,7 @@ async fn ask(app: &Router, path: &str, token: Option<&str>) -> String {
 
 #[tokio::main]
 async fn main() {
+    genauth_examples::install_tracing();
     let bind = genauth_examples::bind_from_env();
     let issuer = TestIssuer::new();
     let valid = issuer.mint(serde_json::json!({

@@ -1,6 +1,8 @@
 //! Validation cost on the per-request path, timed with `std::time::Instant` (no bench framework):
 //!
 //! - cached hit: a token seen before (SHA-256 of the token + cache lookup + `exp` check);
+//! - bearer cached hit: the bearer layers' whole step for such a token (`Authorization` parsed, the
+//!   `bearer_validation` span, the validation counted, scopes checked);
 //! - uncached ES256: full verification (header, key lookup, signature, claims) with the cache off;
 //! - session open: a browser session cookie (tokens + claims) parsed from the `Cookie` header,
 //!   decrypted (AES-256-GCM) and deserialized, as the session layers do on every request.
@@ -36,6 +38,7 @@ async fn run() {
     let uncached = issuer.validator().cache_capacity(0);
 
     time("cached hit", 200_000, &cached, &token).await;
+    bearer_cached_hit(cached.clone(), &token).await;
     time("uncached ES256 verify", 5_000, &uncached, &token).await;
     session_open(&issuer, &token);
 }
@@ -137,6 +140,19 @@ fn session_gate(codec: genauth::session::SessionCodec, cookie: &str) {
         assert!(matches!(black_box(step), SessionStep::Proceed(_)));
     }
     report("session gate", iterations, started.elapsed());
+}
+
+/// What both adapters' bearer layers do per request with a token seen before.
+async fn bearer_cached_hit(validator: genauth::JwksValidator, token: &str) {
+    let bearer = genauth::bearer::BearerAuthenticator::new(validator).required_scopes(["openid"]);
+    let header = format!("Bearer {token}");
+    let iterations = 200_000u32;
+    let started = Instant::now();
+    for _ in 0..iterations {
+        let authenticated = bearer.authenticate([black_box(header.as_bytes())]).await;
+        assert!(matches!(black_box(authenticated), Ok(Some(_))));
+    }
+    report("bearer cached hit", iterations, started.elapsed());
 }
 
 async fn time(name: &str, iterations: u32, validator: &impl TokenValidator, token: &str) {

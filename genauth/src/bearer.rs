@@ -31,6 +31,7 @@
 //! ```
 
 use crate::claims::Claims;
+use crate::telemetry;
 use crate::types::{AccessToken, is_b64token};
 use crate::validator::{TokenValidator, ValidationError};
 use crate::web::Reply;
@@ -408,13 +409,16 @@ impl BearerAuthenticator {
     /// [`BearerError::InvalidToken`], [`BearerError::ProviderUnavailable`] or
     /// [`BearerError::InsufficientScope`].
     pub async fn validate(&self, token: AccessToken) -> Result<Authenticated, BearerError> {
-        let claims = self
-            .validator
-            .validate(token.secret())
+        let span = telemetry::validation_span();
+        let result = telemetry::in_span(&span, self.validator.validate(token.secret()))
             .await
-            .map_err(BearerError::from_validation)?;
-        check_scopes(&claims, &self.required_scopes)?;
-        Ok(Authenticated { token, claims })
+            .map_err(BearerError::from_validation)
+            .and_then(|claims| check_scopes(&claims, &self.required_scopes).map(|()| claims));
+        match &result {
+            Ok(claims) => telemetry::validated(&span, claims.iss.as_deref()),
+            Err(error) => telemetry::validation_failed(&span, error.status_code()),
+        }
+        result.map(|claims| Authenticated { token, claims })
     }
 
     /// Both steps: `Ok(None)` for an anonymous request in optional mode, the verified token and

@@ -3,6 +3,7 @@
 
 use crate::Error;
 use crate::config::ClientAuthMethod;
+use crate::telemetry;
 use crate::types::{ClientId, ClientSecret};
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
@@ -18,14 +19,18 @@ pub(crate) struct Body {
     pub headers: reqwest::header::HeaderMap,
 }
 
-/// Sends a request and reads the whole body, refusing bodies over the limit. Traced with the endpoint
-/// name, status and elapsed time (never the URL's query, which may carry tokens).
+/// Sends a request and reads the whole body, refusing bodies over the limit. Traced (a
+/// `provider_call` span) and measured with the endpoint name, status and elapsed time (never the
+/// URL's query, which may carry tokens).
 pub(crate) async fn send(
     endpoint: &'static str,
     request: reqwest::RequestBuilder,
 ) -> Result<Body, Error> {
+    let span = telemetry::provider_call_span(endpoint);
     let started = Instant::now();
-    let result = read(endpoint, request).await;
+    let result = telemetry::in_span(&span, read(endpoint, request)).await;
+    let status = result.as_ref().ok().map(|body| body.status);
+    telemetry::provider_call_done(&span, endpoint, status, started.elapsed());
     match &result {
         Ok(body) => tracing::debug!(
             endpoint,

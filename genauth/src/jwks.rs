@@ -419,6 +419,7 @@ impl JwksCache {
             }
             Err(e) => Err(Arc::new(e)),
         };
+        crate::telemetry::jwks_download(outcome.is_ok());
         if let Ok(mut last) = self.inner.last.lock() {
             last.at = Some(Instant::now());
             last.error = outcome.as_ref().err().cloned();

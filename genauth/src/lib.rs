@@ -35,6 +35,7 @@ pub mod pkce;
 pub mod provider;
 pub mod revocation;
 pub mod session;
+pub mod telemetry;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;

@@ -41,6 +41,7 @@ impl JwtVerifier {
     ) -> Result<Verified<T>, ValidationError> {
         let jws = CompactJws::split(token)?;
         let header = decode_header(jws.header)?;
+        crate::telemetry::token_kid(header.kid.as_deref());
         let alg = self.pin_algorithm(&header)?;
         self.check_header(&header)?;
         self.check_claimed_issuer(jws.payload)?;

@@ -12,6 +12,7 @@ use crate::authorize::AuthorizeParams;
 use crate::config::Protocol;
 use crate::pkce::PkceMethod;
 use crate::session::SessionManager;
+use crate::telemetry;
 use crate::web::{CookieNames, Redirect, RequestCookies, RequestHead};
 use cookie::Cookie;
 use std::fmt;
@@ -178,13 +179,18 @@ impl SessionManager {
             Some(pending) => {
                 let return_to = pending.return_to.clone();
                 let ttl = self.cookies.get_login_ttl();
-                match finish(&self.client, pending, params, ttl).await {
+                let span = telemetry::callback_span(self.client.config().protocol());
+                match telemetry::in_span(&span, finish(&self.client, pending, params, ttl)).await {
                     Ok(session) => self
                         .store(&session, cookies)
+                        .inspect(|_| {
+                            telemetry::signed_in(&span, &session.user.sub, session.user.protocol)
+                        })
                         .map(|stored| (return_to, stored))
                         .map_err(LoginError::Session),
                     Err(e) => Err(e),
                 }
+                .inspect_err(|_| telemetry::callback_failed(&span))
             }
         };
         match result {

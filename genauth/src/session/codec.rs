@@ -105,16 +105,17 @@ impl SessionCodec {
             .ok_or(SessionError::Key)
     }
 
-    /// Opens a value sealed by [`seal_value`](Self::seal_value) for the cookie `name`. `None`, with a
-    /// logged warning, when it was tampered with, sealed for another name or key, or does not parse;
-    /// `None` (logged at debug) when it has expired.
+    /// Opens a value sealed by [`seal_value`](Self::seal_value) for the cookie `name`. `None`, logged
+    /// at debug, when it was tampered with, sealed for another name or key, or has expired; `None`
+    /// with a logged warning when it opens but does not parse.
     pub fn open_value<T: DeserializeOwned>(&self, name: &str, sealed: &str) -> Option<T> {
         let jar = CookieJar::new();
         let Some(cookie) = jar
             .private(&self.key)
             .decrypt(Cookie::new(name.to_owned(), sealed.to_owned()))
         else {
-            tracing::warn!(
+            // `debug`: after a key change every old cookie lands here, once per request.
+            tracing::debug!(
                 cookie = name,
                 "sealed cookie does not open (tampered, or another key); ignored"
             );

@@ -4,6 +4,7 @@
 use super::{Session, SessionManager};
 use crate::introspection::TokenTypeHint;
 use crate::logout::LogoutParams;
+use crate::telemetry;
 use crate::web::{Redirect, Reply, RequestHead};
 
 impl SessionManager {
@@ -61,6 +62,9 @@ impl SessionManager {
             Some(session) => session.cloned(),
             None => self.open(request),
         };
+        if let Some(user) = session.as_ref().map(|s| &s.user) {
+            telemetry::signed_out(&user.sub, user.protocol);
+        }
         if self.revoke_on_logout
             && let Some(tokens) = session.as_ref().and_then(|s| s.tokens.as_ref())
         {

@@ -2,6 +2,7 @@
 //! the token endpoint, and a provider outage is remembered for the retry delay.
 
 use super::{Session, SessionManager, refresh};
+use crate::telemetry::{self, Refresh};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,7 @@ impl SessionManager {
         };
         let (result, outcome) = match refresh(&self.client, &mut session).await {
             Ok(()) => {
+                telemetry::refresh(Refresh::Refreshed);
                 let session = Arc::new(session);
                 (
                     Ok(Some(Session::clone(&session))),
@@ -75,7 +77,10 @@ impl SessionManager {
                 )
             }
             Err(e) if e.status_code() >= 500 => {
+                telemetry::refresh(Refresh::Unavailable);
                 tracing::warn!(
+                    sub = session.user.sub.as_str(),
+                    protocol = session.user.protocol.as_str(),
                     error = %e,
                     retry_in_secs = self.refresh_retry_delay.as_secs(),
                     "session refresh failed, provider unavailable; going on with the old tokens"
@@ -83,7 +88,7 @@ impl SessionManager {
                 (Err(session), Refreshed::Unavailable)
             }
             Err(e) => {
-                tracing::info!(error = %e, "session refresh rejected; signing the user out");
+                telemetry::refresh_rejected(&session.user.sub, session.user.protocol, &e);
                 (Ok(None), Refreshed::Done(None))
             }
         };

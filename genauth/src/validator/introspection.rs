@@ -6,6 +6,7 @@ use crate::claims::Claims;
 use crate::clock::now_secs;
 use crate::error::ValidationError;
 use crate::introspection::{Introspection, TokenTypeHint};
+use crate::telemetry::{self, Cache};
 use crate::types::{is_b64token, sha256};
 use std::fmt;
 use std::sync::Arc;
@@ -187,7 +188,10 @@ impl IntrospectionValidator {
         let key = sha256(token.as_bytes());
         let guard = loop {
             match cache.get_value_or_guard_async(&key).await {
-                Ok(entry) if Instant::now() < entry.until => return Ok(entry.result),
+                Ok(entry) if Instant::now() < entry.until => {
+                    telemetry::cache_lookup(Cache::Introspection, true);
+                    return Ok(entry.result);
+                }
                 // Expired: drop it (unless another request already replaced it) and compete for
                 // the guard again.
                 Ok(stale) => {
@@ -196,6 +200,7 @@ impl IntrospectionValidator {
                 Err(guard) => break guard,
             }
         };
+        telemetry::cache_lookup(Cache::Introspection, false);
         // Overloaded: the guard goes unfilled, the next waiter tries for itself.
         let (result, ttl) = self.call(token).await?;
         if let Some(until) = Instant::now().checked_add(ttl).filter(|_| !ttl.is_zero()) {

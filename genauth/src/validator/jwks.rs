@@ -6,6 +6,7 @@ use crate::claims::{Claims, ExtraClaims};
 use crate::clock::now_secs;
 use crate::error::ValidationError;
 use crate::jwt::JwtVerifier;
+use crate::telemetry::{self, Cache};
 use crate::types::sha256;
 use std::fmt;
 use std::sync::Arc;
@@ -84,10 +85,12 @@ impl TokenValidator for JwksValidator {
             // The entry must not outlive the token (RFC 7519 §4.1.4): `exp` is checked on every hit.
             if claims.exp.is_some_and(|exp| now_secs() < exp) {
                 tracing::trace!("token found in the verified-token cache");
+                telemetry::cache_lookup(Cache::VerifiedToken, true);
                 return Ok(claims);
             }
             cache.remove(&key);
         }
+        telemetry::cache_lookup(Cache::VerifiedToken, false);
         let claims = Arc::new(self.verifier.verify::<ExtraClaims>(token).await?);
         cache.insert(key, Arc::clone(&claims));
         Ok(claims)
