@@ -301,7 +301,7 @@ pub async fn tampered_session_cookie_reads_as_signed_out<R: WebRoutes>() {
 }
 
 /// Concurrent requests with the same expiring session make one refresh call; all are signed in
-/// and get the rewritten cookie.
+/// and get the rewritten cookie, with `Cache-Control: no-store`.
 pub async fn sessions_are_refreshed_once_near_expiry<R: WebRoutes>() {
     let (p, app) = setup::<R>(Protocol::Oidc).await;
     // The access token expires in 30 s, within the 60 s refresh skew.
@@ -329,10 +329,20 @@ pub async fn sessions_are_refreshed_once_near_expiry<R: WebRoutes>() {
                 .any(|c| c.starts_with("genauth_session=")),
             "the refreshed session is written back"
         );
+        // No cache may keep a response carrying a session cookie (the handler set no
+        // `Cache-Control`: the session middleware did).
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
     }
     let reply = jar.get(&app, "/tokens", HTML).await;
     assert!(reply.body.ends_with("at-2"), "{}", reply.body);
-    assert_eq!(jar.get(&app, "/", HTML).await.body, "Ada King");
+    let reply = jar.get(&app, "/", HTML).await;
+    assert_eq!(reply.body, "Ada King");
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(
+        reply.header("cache-control"),
+        None,
+        "no session cookie, no change"
+    );
 }
 
 /// Logout while a refresh is due: the middleware refreshes on the way in, but the handler's cookie
@@ -669,6 +679,10 @@ pub async fn cross_site_logout_is_refused<R: WebRoutes>() {
             .header("accept", HTML)
             .header("sec-fetch-site", "cross-site"),
         Request::post("/logout").header("sec-fetch-site", "cross-site"),
+        // A sibling subdomain is another application.
+        Request::get("/logout")
+            .header("accept", HTML)
+            .header("sec-fetch-site", "same-site"),
         Request::post("/logout").header("origin", "https://evil.example"),
         Request::post("/logout").header("origin", "null"),
     ] {

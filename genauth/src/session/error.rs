@@ -13,6 +13,15 @@ pub enum SessionError {
         /// Length of the given key in bytes.
         len: usize,
     },
+    /// A key ring was given no key.
+    #[error("at least one session key is needed")]
+    NoKey,
+    /// An entry of a key list is not base64url.
+    #[error("session key {position} of the list is not base64url")]
+    KeyEncoding {
+        /// The entry's position in the list, from 1.
+        position: usize,
+    },
     /// The key could not be derived or generated (OS random number generator failure).
     #[error("the session key could not be derived or generated")]
     Key,
@@ -42,9 +51,12 @@ impl SessionError {
         match self {
             Self::Refresh(e) => e.status_code(),
             Self::SubjectChanged => 401,
-            Self::KeyTooShort { .. } | Self::Key | Self::TooLarge { .. } | Self::Serialize(_) => {
-                500
-            }
+            Self::KeyTooShort { .. }
+            | Self::NoKey
+            | Self::KeyEncoding { .. }
+            | Self::Key
+            | Self::TooLarge { .. }
+            | Self::Serialize(_) => 500,
         }
     }
 }

@@ -79,9 +79,15 @@ impl fmt::Debug for SessionManager {
 impl SessionManager {
     /// A manager with cookie settings derived from the client's redirect URI
     /// ([`CookieSettings::for_redirect_uri`]), refresh 60 s before expiry (retried 30 s after a
-    /// provider failure), no revocation on logout, CAS service binding on.
+    /// provider failure), no revocation on logout, CAS service binding on. The codec is bound to the
+    /// client's issuer and client ID ([`SessionCodec::bound_to`]): another application's sessions,
+    /// sealed with the same secret, do not open here.
     pub fn new(client: Client, codec: SessionCodec) -> Self {
         let cookies = CookieSettings::for_redirect_uri(client.config().redirect_uri());
+        let codec = codec.bound_to(
+            &client.metadata().issuer,
+            client.config().client_id().as_str(),
+        );
         Self {
             client,
             codec,
@@ -165,7 +171,7 @@ impl SessionManager {
         &self.client
     }
 
-    /// The codec.
+    /// The codec, bound to the client's issuer and client ID.
     pub fn codec(&self) -> &SessionCodec {
         &self.codec
     }

@@ -8,7 +8,7 @@
 //! | file | concept |
 //! | --- | --- |
 //! | `model.rs` | [`AuthUser`], [`Session`], [`refresh`] |
-//! | `codec.rs` | [`SessionCodec`]: sealing, chunking past 4 KB |
+//! | `codec.rs` | [`SessionCodec`]: sealing, key ring, binding, chunking past 4 KB |
 //! | `settings.rs` | [`CookieSettings`]: names, attributes, lifetimes |
 //! | `manager.rs`, `refresh.rs` | [`SessionManager`]: open, refresh (single flight), store, clear |
 //! | `logout.rs` | [`SessionManager::logout`], logout CSRF ([`is_cross_site_logout`]) |
@@ -17,7 +17,11 @@
 //! A [`SessionCodec`] encrypts with AES-256-GCM (the `cookie` crate's private jar) under a key derived
 //! with HKDF-SHA256 from a secret of at least 32 bytes. The cookie name is the AEAD associated data: a
 //! value sealed for one cookie does not open under another name, so the login-transaction cookie
-//! cannot be replayed as a session. Each sealed value carries its own expiry. A value that does not
+//! cannot be replayed as a session. A [`SessionManager`]'s codec also binds the issuer and client
+//! ID ([`SessionCodec::bound_to`]): another application sharing the secret cannot replay its
+//! sessions here. A codec holds a key ring ([`SessionCodec::with_keys`]): it seals with the first
+//! key and opens with any, so keys rotate without signing anyone out. Each sealed value carries its
+//! own expiry. A value that does not
 //! open (tampered, truncated, another key, expired) reads as "no session" with a logged warning, never
 //! as an error or a panic.
 //!

@@ -103,20 +103,34 @@ pub struct Session {
     pub user: AuthUser,
     /// The tokens of the sign-in, refreshed as they near expiry.
     pub tokens: Option<LoginState>,
+    /// This sign-in's random ID (128 bits, base64url), kept across refreshes: what a shared refresh
+    /// result is bound to. `None` only if the OS random number generator failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
 }
 
 impl Session {
-    /// A session without tokens.
+    /// A session without tokens, with a fresh random [`id`](Self::id).
     pub fn new(user: AuthUser) -> Self {
-        Self { user, tokens: None }
-    }
-
-    /// A session with the tokens of a sign-in.
-    pub fn with_tokens(user: AuthUser, tokens: LoginState) -> Self {
         Self {
             user,
-            tokens: Some(tokens),
+            tokens: None,
+            id: crate::types::random_token(16),
         }
+    }
+
+    /// A session with the tokens of a sign-in, with a fresh random [`id`](Self::id).
+    pub fn with_tokens(user: AuthUser, tokens: LoginState) -> Self {
+        Self {
+            tokens: Some(tokens),
+            ..Self::new(user)
+        }
+    }
+
+    /// This sign-in's random ID, the same for the session's whole life (refreshes keep it); not a
+    /// secret on its own (it is sealed with the session), not the provider's `sid`.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
     }
 
     /// The access token, for calls to APIs on the user's behalf.
