@@ -5,8 +5,10 @@
 //! - `GET /profile`: login required → the user's claims as JSON; a browser without a session is
 //!   redirected to `/login?return_to=/profile`.
 //!
-//! Sessions live in an encrypted cookie whose key is generated at start-up (restarting signs everyone
-//! out). Environment: see `settings.rs`; `GENAUTH_PROTOCOL=oauth` or `cas` switch the sign-in protocol.
+//! Sessions live in an encrypted cookie sealed with `GENAUTH_SESSION_KEY` (comma-separated base64url
+//! keys, the first sealing: `GENAUTH_SESSION_KEY=new,old` rotates without signing anyone out); when
+//! it is unset, with a key generated at start-up (restarting signs everyone out). Environment: see
+//! `settings.rs`; `GENAUTH_PROTOCOL=oauth` or `cas` switch the sign-in protocol.
 //!
 //! ```sh
 //! GENAUTH_ISSUER=https://example.genauth.ai/oidc GENAUTH_APP_ID=... GENAUTH_APP_SECRET=... \
@@ -15,7 +17,7 @@
 //! ```
 
 use axum::{Json, Router, response::Html, routing::get};
-use genauth::session::{SessionCodec, SessionManager};
+use genauth::session::SessionManager;
 use genauth_axum::{AuthUser, WebAuth};
 use genauth_examples::{Settings, exit_with, pages};
 
@@ -23,7 +25,7 @@ use genauth_examples::{Settings, exit_with, pages};
 async fn main() {
     let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
     let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
-    let codec = SessionCodec::generate().unwrap_or_else(|e| exit_with(e));
+    let codec = settings.session_codec().unwrap_or_else(|e| exit_with(e));
     let auth = WebAuth::new(SessionManager::new(client, codec).revoke_on_logout(true));
 
     let app = Router::new()

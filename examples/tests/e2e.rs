@@ -19,7 +19,14 @@ const APP_SECRET: &str = "example-app-secret";
 /// A running example binary.
 struct App {
     base: String,
-    _child: Child,
+    child: Child,
+}
+
+impl App {
+    /// Stops the example and waits until it has exited (its port is free again).
+    async fn stop(mut self) {
+        self.child.kill().await.expect("kill example");
+    }
 }
 
 /// A port nothing listens on right now (the app binds it a moment later).
@@ -72,7 +79,7 @@ async fn spawn(bin: &str, port: u16, vars: &[(&str, &str)]) -> App {
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     App {
         base: format!("http://{bind}"),
-        _child: child,
+        child,
     }
 }
 
@@ -209,6 +216,57 @@ async fn web_sign_in(bin: &str, auth_method: &str) {
         ))
         .await;
     assert!(denied.status.is_client_error(), "{}", denied.status);
+}
+
+/// Key rotation: a user signed in under `GENAUTH_SESSION_KEY=old` stays signed in after a restart
+/// with `new,old`; a restart with `new` alone (the old key dropped) reads the session as signed out.
+async fn web_session_key_rotation(bin: &str) {
+    // base64url of 32 bytes each (the last character's spare bits zero).
+    let old = "A".repeat(43);
+    let new = format!("{}A", "B".repeat(42));
+    let port = free_port();
+    let op = provider_for(port, "web", "client_secret_post", json!({})).await;
+    let vars = oidc_vars(&op, port, "web", "client_secret_post");
+    let with_key = |keys: &str| {
+        let mut vars = vars.clone();
+        vars.push(("GENAUTH_SESSION_KEY", keys.to_owned()));
+        vars
+    };
+    let app = spawn(bin, port, &as_refs(&with_key(&old))).await;
+    let browser = op.browser();
+    let hop = browser
+        .login_and_consent(&format!("{}/login?return_to=/profile", app.base), "alice")
+        .await;
+    let followed = browser.continue_hop(&hop).await;
+    assert_eq!(followed.page.status, 200, "{}", followed.page.body);
+    app.stop().await;
+
+    let app = spawn(bin, port, &as_refs(&with_key(&new))).await;
+    let profile = browser.get(&format!("{}/profile", app.base)).await;
+    assert_eq!(
+        profile.status, 302,
+        "without the old key the session does not open"
+    );
+    app.stop().await;
+
+    let app = spawn(bin, port, &as_refs(&with_key(&format!("{new},{old}")))).await;
+    let profile = browser.get(&format!("{}/profile", app.base)).await;
+    assert_eq!(profile.status, 200, "signed in across the restart");
+    assert_eq!(profile.json()["sub"], "alice");
+    app.stop().await;
+
+    // A malformed key list stops the example with one line naming the variable.
+    let output = std::process::Command::new(binary(bin))
+        .envs(as_refs(&with_key("not base64!")))
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .output()
+        .expect("run example");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: GENAUTH_SESSION_KEY:"),
+        "{stderr}"
+    );
 }
 
 /// OAuth 2.0 sign-in (`GENAUTH_PROTOCOL=oauth`): no nonce, the user comes from the userinfo endpoint.
@@ -552,6 +610,10 @@ macro_rules! adapter_suite {
             #[tokio::test]
             async fn web_sign_in_public_client() {
                 super::web_sign_in($web, "none").await;
+            }
+            #[tokio::test]
+            async fn web_session_key_rotation() {
+                super::web_session_key_rotation($web).await;
             }
             #[tokio::test]
             async fn web_sign_in_oauth2() {
