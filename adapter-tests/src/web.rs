@@ -710,6 +710,26 @@ pub async fn cross_site_logout_is_refused<R: WebRoutes>() {
     assert!(jar.0.is_empty());
 }
 
+/// Logout ends the session: a saved copy of the session cookie (stolen, or another tab's) reads as
+/// signed out afterwards, on pages that require a session and on pages that do not.
+pub async fn a_saved_session_cookie_reads_as_signed_out_after_logout<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = sign_in(&p, &app, 3600, "rt-1").await;
+    Mock::given(method("POST"))
+        .and(path("/revoke"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&p.server)
+        .await;
+    let saved = jar.header();
+    assert_eq!(get_with(&app, "/", HTML, &saved).await.body, "Ada Lovelace");
+    let reply = jar.get(&app, "/logout", HTML).await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    assert!(jar.0.is_empty(), "signed out: {:?}", reply.set_cookies());
+    assert_eq!(get_with(&app, "/", HTML, &saved).await.body, "anonymous");
+    let profile = get_with(&app, "/profile", HTML, &saved).await;
+    assert_eq!(profile.status, 302, "login required again");
+}
+
 /// An `error` callback without the login's `state` (anyone can craft one) does not show its
 /// `error_description` nor end the login in progress, which then completes.
 pub async fn forged_error_callback_is_neither_shown_nor_ends_the_login<R: WebRoutes>() {

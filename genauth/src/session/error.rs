@@ -39,6 +39,13 @@ pub enum SessionError {
     /// Refreshing the tokens failed (provider error, `invalid_grant`, or a token failing validation).
     #[error("refreshing the session failed: {0}")]
     Refresh(#[source] Error),
+    /// The revocation list is full ([`Revocations`](super::Revocations)): the sessions could not be
+    /// ended before their cookies expire.
+    #[error("the revocation list is full ({capacity} entries): sessions could not be ended")]
+    RevocationsFull {
+        /// The list's capacity.
+        capacity: usize,
+    },
     /// The refreshed ID token names another user (OpenID Connect Core §12.2: `sub` must not change).
     #[error("the refreshed ID token's `sub` differs from the session's user")]
     SubjectChanged,
@@ -51,6 +58,7 @@ impl SessionError {
         match self {
             Self::Refresh(e) => e.status_code(),
             Self::SubjectChanged => 401,
+            Self::RevocationsFull { .. } => 503,
             Self::KeyTooShort { .. }
             | Self::NoKey
             | Self::KeyEncoding { .. }

@@ -41,8 +41,10 @@ impl SessionManager {
         ))
     }
 
-    /// Signs out: removes the session cookies, revokes the refresh token when configured (failures
-    /// are logged, not fatal), and redirects to the provider's logout URL ([`Client::logout_url`](crate::Client::logout_url),
+    /// Signs out: ends the session (a saved copy of its cookie then reads as signed out:
+    /// [`end_session`](Self::end_session); a full revocation list is logged), removes the session
+    /// cookies, revokes the refresh token when configured (failures are logged, not fatal), and
+    /// redirects to the provider's logout URL ([`Client::logout_url`](crate::Client::logout_url),
     /// with `id_token_hint` and the post-logout redirect), or to the post-logout redirect (else `/`)
     /// when the provider has none.
     ///
@@ -62,6 +64,10 @@ impl SessionManager {
             Some(session) => session.cloned(),
             None => self.open(request),
         };
+        if let Some(session) = &session {
+            // Logged inside; the browser's cookies are removed all the same.
+            let _ = self.end_session(session);
+        }
         if self.revoke_on_logout
             && let Some(tokens) = session.as_ref().and_then(|s| s.tokens.as_ref())
         {

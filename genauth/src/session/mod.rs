@@ -12,6 +12,7 @@
 //! | `settings.rs` | [`CookieSettings`]: names, attributes, lifetimes |
 //! | `manager.rs`, `refresh.rs` | [`SessionManager`]: open, refresh (single flight), store, clear |
 //! | `logout.rs` | [`SessionManager::logout`], logout CSRF ([`is_cross_site_logout`]) |
+//! | `revocation.rs` | [`Revocations`]: ended sessions (logout, sign-out everywhere), in memory |
 //!
 //! # Sealing
 //! A [`SessionCodec`] encrypts with AES-256-GCM (the `cookie` crate's private jar) under a key derived
@@ -54,15 +55,18 @@ mod logout;
 mod manager;
 mod model;
 mod refresh;
+mod revocation;
 mod settings;
 
 pub use codec::{CHUNK_SIZE, MAX_CHUNKS, MIN_KEY_LEN, SessionCodec, chunk_names};
 pub use error::SessionError;
 pub use logout::is_cross_site_logout;
 pub use manager::{
-    DEFAULT_REFRESH_RETRY_DELAY, DEFAULT_REFRESH_SKEW, LoadedSession, SessionManager,
+    DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_REFRESH_RETRY_DELAY, DEFAULT_REFRESH_SKEW, LoadedSession,
+    SessionManager,
 };
 pub use model::{AuthUser, Session, refresh};
+pub use revocation::{DEFAULT_REVOCATION_CAPACITY, Revocations};
 pub use settings::{CookieSettings, DEFAULT_LOGIN_TTL, DEFAULT_SESSION_TTL};
 
 /// Moved to [`crate::web`]; the old paths keep working.

@@ -107,6 +107,10 @@ pub struct Session {
     /// result is bound to. `None` only if the OS random number generator failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     id: Option<String>,
+    /// When the user signed in (seconds since the epoch), kept across refreshes: the start of the
+    /// absolute lifetime. 0 when unknown (a session that reads as over).
+    #[serde(default)]
+    pub(crate) created_at: u64,
 }
 
 impl Session {
@@ -116,6 +120,7 @@ impl Session {
             user,
             tokens: None,
             id: crate::types::random_token(16),
+            created_at: crate::clock::now_secs(),
         }
     }
 
@@ -131,6 +136,13 @@ impl Session {
     /// secret on its own (it is sealed with the session), not the provider's `sid`.
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
+    }
+
+    /// When the user signed in, in seconds since the epoch (refreshes keep it): where the absolute
+    /// lifetime ([`SessionManager::absolute_lifetime`](super::SessionManager::absolute_lifetime))
+    /// starts.
+    pub fn created_at_secs(&self) -> u64 {
+        self.created_at
     }
 
     /// The access token, for calls to APIs on the user's behalf.

@@ -55,6 +55,7 @@ async fn another_session_with_the_same_refresh_token_does_not_get_the_result() {
         first.id(),
         "a refresh keeps the session's ID"
     );
+    assert_eq!(refreshed.created_at_secs(), first.created_at_secs());
     // Requests of the same session share the result (one provider call so far)…
     let again = manager.load(&first_request).await.session.unwrap();
     assert_eq!(again.refresh_token().unwrap().secret(), "rt-2");
