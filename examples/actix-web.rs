@@ -2,7 +2,9 @@
 //! actix-web. The same routes, environment and answers as `axum-web`.
 //!
 //! - `GET /`: the sign-in state.
-//! - `GET /login` (`?return_to=/path`), `GET /callback`, `GET /logout`: the sign-in routes.
+//! - `GET /login` (`?return_to=/path`), `GET /callback`, `GET /logout`,
+//!   `GET /frontchannel-logout?iss=…&sid=…` (register it as `frontchannel_logout_uri`): the sign-in
+//!   routes.
 //! - `GET /profile`: login required → the user's claims as JSON; a browser without a session is
 //!   redirected to `/login?return_to=/profile`.
 //!

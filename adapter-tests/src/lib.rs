@@ -294,6 +294,7 @@ macro_rules! web_tests {
                 logout_revokes_the_refresh_token_of_the_refreshed_session,
                 cross_site_logout_is_refused,
                 a_saved_session_cookie_reads_as_signed_out_after_logout,
+                frontchannel_logout_ends_the_sessions_of_the_provider_session,
                 forged_error_callback_is_neither_shown_nor_ends_the_login,
                 unverifiable_id_token_at_the_callback_is_400,
                 nested_layer_of_another_manager_ignores_the_outer_session,

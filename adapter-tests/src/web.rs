@@ -730,6 +730,40 @@ pub async fn a_saved_session_cookie_reads_as_signed_out_after_logout<R: WebRoute
     assert_eq!(profile.status, 302, "login required again");
 }
 
+/// Front-channel logout (OpenID Connect Front-Channel Logout 1.0), requested without the browser's
+/// cookies as from the provider's `iframe`: `iss` and `sid` end the sessions of that provider
+/// session; a request without them, or for another issuer, ends nothing.
+pub async fn frontchannel_logout_ends_the_sessions_of_the_provider_session<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = sign_in(&p, &app, 3600, "rt-1").await;
+    let iss: String = url::form_urlencoded::byte_serialize(p.issuer.issuer().as_bytes()).collect();
+    let sid = crate::provider::SID;
+    for bad in [
+        format!("/frontchannel-logout?sid={sid}"),
+        format!("/frontchannel-logout?iss={iss}"),
+        format!("/frontchannel-logout?iss=https%3A%2F%2Fevil.example&sid={sid}"),
+        format!("/frontchannel-logout?iss={iss}&sid={sid}&sid=other"),
+    ] {
+        let reply = app.send(Request::get(&bad)).await;
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.body);
+        assert_eq!(jar.get(&app, "/", HTML).await.body, "Ada Lovelace", "{bad}");
+    }
+    let other = format!("/frontchannel-logout?iss={iss}&sid=another-session");
+    assert_eq!(app.send(Request::get(other)).await.status, 200);
+    assert_eq!(jar.get(&app, "/", HTML).await.body, "Ada Lovelace");
+
+    let reply = app
+        .send(Request::get(format!(
+            "/frontchannel-logout?iss={iss}&sid={sid}"
+        )))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("cache-control"), Some("no-cache, no-store"));
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(jar.get(&app, "/", HTML).await.body, "anonymous");
+    assert_eq!(jar.get(&app, "/profile", HTML).await.status, 302);
+}
+
 /// An `error` callback without the login's `state` (anyone can craft one) does not show its
 /// `error_description` nor end the login in progress, which then completes.
 pub async fn forged_error_callback_is_neither_shown_nor_ends_the_login<R: WebRoutes>() {

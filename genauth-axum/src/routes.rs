@@ -6,6 +6,7 @@
 //! | `GET /login?return_to=/path` | seals a login cookie (state, nonce, PKCE verifier, return-to; relative paths only) and redirects to the provider |
 //! | `GET /callback` | checks the provider's answer against the login cookie, signs the user in (OIDC, OAuth 2.0 or CAS), sets the session cookie, redirects to the return-to path; a failure (e.g. the user denied consent) is a 4xx text page, never a 500 |
 //! | `GET` or `POST /logout` | removes the session cookies, revokes the refresh token when configured (the session as the [`SessionLayer`] loaded it, refreshed or not), redirects to the provider's logout URL; a request from another site (`Sec-Fetch-Site: cross-site` or `same-site`, or a `POST` from a foreign `Origin`) gets 403 and changes nothing |
+//! | `GET /frontchannel-logout?iss=…&sid=…` | OpenID Connect Front-Channel Logout 1.0: ends every session of the provider session `sid` (a saved cookie then reads as signed out); `iss` must be the provider's; 200, or 400 for a bad request (nothing ended); never cached. Register its URL as the client's `frontchannel_logout_uri` (with `frontchannel_logout_session_required`) |
 //!
 //! Mount them at the root with `merge` (the callback URL is then `/callback`), or under a prefix with
 //! `nest("/auth", auth.routes())` and [`WebAuth::login_path`]`("/auth/login")`. The callback's path
@@ -94,7 +95,8 @@ impl WebAuth {
         self.routes.require_login_gate().into()
     }
 
-    /// The routes `GET /login`, `GET /callback`, `GET`/`POST /logout`, for `merge` or `nest`.
+    /// The routes `GET /login`, `GET /callback`, `GET`/`POST /logout`, `GET /frontchannel-logout`,
+    /// for `merge` or `nest`.
     pub fn routes<S>(&self) -> Router<S>
     where
         S: Clone + Send + Sync + 'static,
@@ -103,6 +105,7 @@ impl WebAuth {
             .route("/login", get(login))
             .route("/callback", get(callback))
             .route("/logout", get(logout).post(logout))
+            .route("/frontchannel-logout", get(frontchannel_logout))
             .with_state(self.clone())
     }
 }
@@ -122,6 +125,10 @@ async fn login(State(auth): State<WebAuth>, request: Request) -> Response {
 
 async fn callback(State(auth): State<WebAuth>, request: Request) -> Response {
     auth.routes.callback(&request_head(&request)).await
+}
+
+async fn frontchannel_logout(State(auth): State<WebAuth>, request: Request) -> Response {
+    auth.routes.frontchannel_logout(&request_head(&request))
 }
 
 async fn logout(State(auth): State<WebAuth>, request: Request) -> Response {

@@ -294,7 +294,7 @@ impl SessionManager {
         }
     }
 
-    fn revocations_full(&self) -> SessionError {
+    pub(super) fn revocations_full(&self) -> SessionError {
         let capacity = self.revocations.get_capacity();
         tracing::error!(
             capacity,

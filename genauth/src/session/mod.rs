@@ -12,6 +12,7 @@
 //! | `settings.rs` | [`CookieSettings`]: names, attributes, lifetimes |
 //! | `manager.rs`, `refresh.rs` | [`SessionManager`]: open, refresh (single flight), store, clear |
 //! | `logout.rs` | [`SessionManager::logout`], logout CSRF ([`is_cross_site_logout`]) |
+//! | `frontchannel.rs` | [`SessionManager::frontchannel_logout`], [`SessionManager::end_provider_session`] (OIDC `sid`) |
 //! | `revocation.rs` | [`Revocations`]: ended sessions (logout, sign-out everywhere), in memory |
 //!
 //! # Sealing
@@ -51,6 +52,7 @@
 
 mod codec;
 mod error;
+mod frontchannel;
 mod logout;
 mod manager;
 mod model;

@@ -145,6 +145,17 @@ impl Session {
         self.created_at
     }
 
+    /// The provider's session ID: the `sid` claim of the ID token (OpenID Connect Front-Channel
+    /// Logout 1.0 §3, Back-Channel Logout 1.0 §2.4), what the provider's logout notices name.
+    pub fn provider_sid(&self) -> Option<&str> {
+        self.tokens
+            .as_ref()
+            .and_then(|t| t.id_token_claims.as_ref())
+            .and_then(|claims| claims.extra.get("sid"))
+            .or_else(|| self.user.claim("sid"))
+            .and_then(serde_json::Value::as_str)
+    }
+
     /// The access token, for calls to APIs on the user's behalf.
     pub fn access_token(&self) -> Option<&AccessToken> {
         self.tokens.as_ref().map(|t| &t.access_token)

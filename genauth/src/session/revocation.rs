@@ -12,7 +12,8 @@ use std::sync::{PoisonError, RwLock};
 /// Default number of revocations kept at once.
 pub const DEFAULT_REVOCATION_CAPACITY: usize = 100_000;
 
-/// Ended sessions, by session ID and by user (`sub` + time), in memory and bounded.
+/// Ended sessions, by session ID, by provider session (`sid`) and by user (`sub` + time), in memory
+/// and bounded.
 ///
 /// The rules:
 /// - an entry lives until the last moment a cookie it covers could still open (its sealed expiry,
@@ -20,7 +21,7 @@ pub const DEFAULT_REVOCATION_CAPACITY: usize = 100_000;
 /// - at most [`capacity`](Revocations::new) entries are kept (pruning expired ones first); past that
 ///   a revocation is refused and reported (`false`, logged by the manager): the cookies are still
 ///   removed from the browser, and copies stay valid until they expire;
-/// - a check is one read lock and at most two hash lookups.
+/// - a check is one read lock and at most three hash lookups.
 ///
 /// The list is in this process's memory: with several instances, each has its own, and a logout
 /// on one does not end the copies another instance sees (a shared store is not there yet).
@@ -45,11 +46,13 @@ struct State {
     sessions: HashMap<String, u64>,
     /// `sub` → (sessions created at or before this second are ended, until).
     subjects: HashMap<String, (u64, u64)>,
+    /// The provider's session ID ([`Session::provider_sid`]) → until.
+    sids: HashMap<String, u64>,
 }
 
 impl State {
     fn len(&self) -> usize {
-        self.sessions.len() + self.subjects.len()
+        self.sessions.len() + self.subjects.len() + self.sids.len()
     }
 
     /// Room for one more entry: prunes the expired ones when full.
@@ -59,6 +62,7 @@ impl State {
         }
         self.sessions.retain(|_, until| *until > now);
         self.subjects.retain(|_, (_, until)| *until > now);
+        self.sids.retain(|_, until| *until > now);
         self.len() < capacity
     }
 }
@@ -91,6 +95,19 @@ impl Revocations {
         true
     }
 
+    /// Ends every session of the provider session `sid` ([`Session::provider_sid`]) until
+    /// `until_secs` (seconds since the epoch). `false` when the list is full.
+    pub fn revoke_provider_session(&self, sid: &str, until_secs: u64) -> bool {
+        let now = now_secs();
+        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        if !state.sids.contains_key(sid) && !state.has_room(self.capacity, now) {
+            return false;
+        }
+        let until = state.sids.entry(sid.to_owned()).or_default();
+        *until = (*until).max(until_secs);
+        true
+    }
+
     /// Ends every session of the user `sub` created at or before `at_secs`, until `until_secs`
     /// (seconds since the epoch). `false` when the list is full.
     pub fn revoke_subject(&self, sub: &str, at_secs: u64, until_secs: u64) -> bool {
@@ -104,7 +121,8 @@ impl Revocations {
         true
     }
 
-    /// Whether `session` was ended (by its ID, or by its user's sign-out everywhere).
+    /// Whether `session` was ended: by its ID, its provider session (`sid`), or its user's sign-out
+    /// everywhere.
     pub fn is_revoked(&self, session: &Session) -> bool {
         let now = now_secs();
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
@@ -112,7 +130,12 @@ impl Revocations {
             .id()
             .and_then(|id| state.sessions.get(id))
             .is_some_and(|until| *until > now);
+        let by_sid = session
+            .provider_sid()
+            .and_then(|sid| state.sids.get(sid))
+            .is_some_and(|until| *until > now);
         by_id
+            || by_sid
             || state
                 .subjects
                 .get(&session.user.sub)

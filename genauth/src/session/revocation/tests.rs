@@ -69,6 +69,30 @@ fn the_absolute_lifetime_bounds_the_cookie_and_the_session() {
 }
 
 #[test]
+fn ending_a_provider_session_ends_its_sessions() {
+    let m = manager();
+    let with_sid = |sid: &str| {
+        let mut session = session_of("u-1");
+        if let Some(claims) = session
+            .tokens
+            .as_mut()
+            .and_then(|t| t.id_token_claims.as_mut())
+        {
+            claims.extra.insert("sid".into(), sid.into());
+        }
+        session
+    };
+    assert_eq!(with_sid("op-1").provider_sid(), Some("op-1"));
+    let (a, b) = (stored(&m, &with_sid("op-1")), stored(&m, &with_sid("op-2")));
+    let none = stored(&m, &session_of("u-1"));
+    assert_eq!(session_of("u-1").provider_sid(), None);
+    m.end_provider_session("op-1").unwrap();
+    assert!(m.open(&a).is_none());
+    assert!(m.open(&b).is_some());
+    assert!(m.open(&none).is_some());
+}
+
+#[test]
 fn the_list_is_bounded_and_prunes_expired_entries() {
     let list = Revocations::new(2);
     let now = now_secs();
