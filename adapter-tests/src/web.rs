@@ -714,12 +714,9 @@ pub async fn cross_site_logout_is_refused<R: WebRoutes>() {
 /// signed out afterwards, on pages that require a session and on pages that do not.
 pub async fn a_saved_session_cookie_reads_as_signed_out_after_logout<R: WebRoutes>() {
     let (p, app) = setup::<R>(Protocol::Oidc).await;
+    // No revocation endpoint mounted: the refresh token's revocation at logout fails (logged),
+    // and the session ends all the same.
     let mut jar = sign_in(&p, &app, 3600, "rt-1").await;
-    Mock::given(method("POST"))
-        .and(path("/revoke"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&p.server)
-        .await;
     let saved = jar.header();
     assert_eq!(get_with(&app, "/", HTML, &saved).await.body, "Ada Lovelace");
     let reply = jar.get(&app, "/logout", HTML).await;

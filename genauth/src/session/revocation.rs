@@ -85,39 +85,37 @@ impl Revocations {
     /// Ends the session with this [`Session::id`] until `until_secs` (seconds since the epoch).
     /// `false` when the list is full.
     pub fn revoke_session(&self, session_id: &str, until_secs: u64) -> bool {
-        let now = now_secs();
-        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
-        if !state.sessions.contains_key(session_id) && !state.has_room(self.capacity, now) {
-            return false;
-        }
-        let until = state.sessions.entry(session_id.to_owned()).or_default();
-        *until = (*until).max(until_secs);
-        true
+        self.record(|state| &mut state.sessions, session_id, until_secs)
     }
 
     /// Ends every session of the provider session `sid` ([`Session::provider_sid`]) until
     /// `until_secs` (seconds since the epoch). `false` when the list is full.
     pub fn revoke_provider_session(&self, sid: &str, until_secs: u64) -> bool {
-        let now = now_secs();
-        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
-        if !state.sids.contains_key(sid) && !state.has_room(self.capacity, now) {
-            return false;
-        }
-        let until = state.sids.entry(sid.to_owned()).or_default();
-        *until = (*until).max(until_secs);
-        true
+        self.record(|state| &mut state.sids, sid, until_secs)
     }
 
     /// Ends every session of the user `sub` created at or before `at_secs`, until `until_secs`
     /// (seconds since the epoch). `false` when the list is full.
     pub fn revoke_subject(&self, sub: &str, at_secs: u64, until_secs: u64) -> bool {
-        let now = now_secs();
+        self.record(|state| &mut state.subjects, sub, (at_secs, until_secs))
+    }
+
+    /// Records `key` → `value` in the table `table` picks, keeping the later of the two values for
+    /// a key already there (no room needed then); `false` when a new key finds the list full.
+    fn record<V: Default + Ord>(
+        &self,
+        table: impl Fn(&mut State) -> &mut HashMap<String, V>,
+        key: &str,
+        value: V,
+    ) -> bool {
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
-        if !state.subjects.contains_key(sub) && !state.has_room(self.capacity, now) {
+        if !table(&mut state).contains_key(key) && !state.has_room(self.capacity, now_secs()) {
             return false;
         }
-        let entry = state.subjects.entry(sub.to_owned()).or_default();
-        *entry = (entry.0.max(at_secs), entry.1.max(until_secs));
+        let entry = table(&mut state).entry(key.to_owned()).or_default();
+        if value > *entry {
+            *entry = value;
+        }
         true
     }
 

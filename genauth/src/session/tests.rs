@@ -703,9 +703,37 @@ pub(crate) fn manager_at(server: &wiremock::MockServer) -> SessionManager {
     SessionManager::new(Client::with_metadata(config, metadata).unwrap(), codec())
 }
 
+/// A token endpoint at `server` that rotates refresh tokens: the first refresh with `rt-secret`
+/// answers (after `delay`) `at-2` and `rt-2`; any other call is `invalid_grant`.
+pub(crate) async fn mount_rotating_refresh(server: &wiremock::MockServer, delay: Duration) {
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("refresh_token=rt-secret"))
+        .respond_with(ResponseTemplate::new(200).set_delay(delay).set_body_json(
+            serde_json::json!({
+                "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
+                "refresh_token": "rt-2"
+            }),
+        ))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": "invalid_grant"})),
+        )
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn refresh_after_the_retry_delay_is_single_flight() {
-    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
     let manager = Arc::new(manager_at(&server).refresh_retry_delay(Duration::from_millis(100)));
@@ -729,29 +757,7 @@ async fn refresh_after_the_retry_delay_is_single_flight() {
     drop(outage);
     tokio::time::sleep(Duration::from_millis(150)).await;
     // The provider is back and rotates refresh tokens: only the first use of rt-secret works.
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("refresh_token=rt-secret"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(Duration::from_millis(100))
-                .set_body_json(serde_json::json!({
-                    "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
-                    "refresh_token": "rt-2"
-                })),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": "invalid_grant"})),
-        )
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    mount_rotating_refresh(&server, Duration::from_millis(100)).await;
     let loads: Vec<_> = (0..5)
         .map(|_| {
             let (manager, cookies) = (manager.clone(), cookies.clone());

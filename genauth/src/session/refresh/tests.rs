@@ -1,11 +1,10 @@
 //! A shared refresh result goes only to the session it belongs to.
 
-use super::super::tests::{as_request, login_state, manager_at, user};
+use super::super::tests::{as_request, login_state, manager_at, mount_rotating_refresh, user};
 use super::*;
 use crate::web::{RequestCookies, RequestHead};
 use std::time::SystemTime;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 fn due_session() -> Session {
     let mut tokens = login_state(0);
@@ -23,24 +22,7 @@ async fn another_session_with_the_same_refresh_token_does_not_get_the_result() {
     let server = MockServer::start().await;
     let manager = manager_at(&server);
     // The provider rotates refresh tokens: the first use of rt-secret works, a second is refused.
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
-            "refresh_token": "rt-2"
-        })))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": "invalid_grant"})),
-        )
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    mount_rotating_refresh(&server, Duration::ZERO).await;
     let (first, second) = (due_session(), due_session());
     assert_ne!(first.id(), second.id());
     assert!(
