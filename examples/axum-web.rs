@@ -2,8 +2,8 @@
 //!
 //! - `GET /`: the sign-in state.
 //! - `GET /login` (`?return_to=/path`), `GET /callback`, `GET /logout`,
-//!   `GET /frontchannel-logout?iss=…&sid=…` (register it as `frontchannel_logout_uri`): the sign-in
-//!   routes.
+//!   `GET /frontchannel-logout?iss=…&sid=…` (register it as `frontchannel_logout_uri`),
+//!   `POST /backchannel-logout` (`backchannel_logout_uri`): the sign-in routes.
 //! - `GET /profile`: login required → the user's claims as JSON; a browser without a session is
 //!   redirected to `/login?return_to=/profile`.
 //!

@@ -761,6 +761,64 @@ pub async fn frontchannel_logout_ends_the_sessions_of_the_provider_session<R: We
     assert_eq!(jar.get(&app, "/profile", HTML).await.status, 302);
 }
 
+/// Back-channel logout (OpenID Connect Back-Channel Logout 1.0), as the provider POSTs it: a
+/// verified logout token ends the sessions of its `sid` (200, `no-store`); bad tokens are 400 with
+/// an OAuth error body and end nothing.
+pub async fn backchannel_logout_ends_the_sessions_the_token_names<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = sign_in(&p, &app, 3600, "rt-1").await;
+    let sid = crate::provider::SID;
+    let event = json!({ "http://schemas.openid.net/event/backchannel-logout": {} });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let post = |token: String| {
+        let app = &app;
+        async move {
+            app.send(Request::form(
+                "/backchannel-logout",
+                &[("logout_token", &token)],
+            ))
+            .await
+        }
+    };
+    let bad = [
+        ("forged signature", p.issuer.forged_token()),
+        ("nonce", p.issuer.mint(json!({"jti": "j-n", "sid": sid, "events": event, "nonce": "n"}))),
+        ("no events", p.issuer.mint(json!({"jti": "j-e", "sid": sid}))),
+        ("wrong aud", p.issuer.mint(json!({"jti": "j-a", "sid": sid, "events": event, "aud": "other-app"}))),
+        ("expired", p.issuer.mint(json!({"jti": "j-x", "sid": sid, "events": event, "iat": now - 7200, "exp": now - 3600}))),
+        ("not a JWT", "garbage".to_owned()),
+    ];
+    for (case, token) in bad {
+        let reply = post(token).await;
+        assert_eq!(reply.status, 400, "{case}: {}", reply.body);
+        assert_eq!(reply.json()["error"], "invalid_request", "{case}");
+        assert_eq!(reply.header("cache-control"), Some("no-store"), "{case}");
+        assert_eq!(
+            jar.get(&app, "/", HTML).await.body,
+            "Ada Lovelace",
+            "{case}: nothing ended"
+        );
+    }
+    let no_field = app
+        .send(Request::form("/backchannel-logout", &[("other", "x")]))
+        .await;
+    assert_eq!(no_field.status, 400);
+
+    let good = p.issuer.mint_with_header(
+        json!({"typ": "logout+jwt"}),
+        json!({"jti": "j-1", "sid": sid, "events": event}),
+    );
+    let reply = post(good.clone()).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(jar.get(&app, "/", HTML).await.body, "anonymous");
+    // The same token again: a replay.
+    assert_eq!(post(good).await.status, 400);
+}
+
 /// An `error` callback without the login's `state` (anyone can craft one) does not show its
 /// `error_description` nor end the login in progress, which then completes.
 pub async fn forged_error_callback_is_neither_shown_nor_ends_the_login<R: WebRoutes>() {

@@ -66,6 +66,9 @@ pub struct SessionManager {
     pub(crate) refreshes: Arc<RefreshCache>,
     absolute_lifetime: Duration,
     revocations: Arc<Revocations>,
+    /// Back-channel logout tokens ([`backchannel_logout`](Self::backchannel_logout)); `None`
+    /// without provider keys.
+    pub(super) logout_tokens: Option<Arc<crate::logout_token::LogoutTokenVerifier>>,
 }
 
 impl fmt::Debug for SessionManager {
@@ -96,7 +99,6 @@ impl SessionManager {
             client.config().client_id().as_str(),
         );
         Self {
-            client,
             codec,
             cookies,
             refresh_skew: DEFAULT_REFRESH_SKEW,
@@ -108,6 +110,8 @@ impl SessionManager {
             refreshes: Arc::new(RefreshCache::new(REFRESH_CACHE_CAPACITY)),
             absolute_lifetime: DEFAULT_ABSOLUTE_LIFETIME,
             revocations: Arc::new(Revocations::default()),
+            logout_tokens: Self::logout_token_verifier(&client).map(Arc::new),
+            client,
         }
     }
 

@@ -12,6 +12,7 @@
 //! | `settings.rs` | [`CookieSettings`]: names, attributes, lifetimes |
 //! | `manager.rs`, `refresh.rs` | [`SessionManager`]: open, refresh (single flight), store, clear |
 //! | `logout.rs` | [`SessionManager::logout`], logout CSRF ([`is_cross_site_logout`]) |
+//! | `backchannel.rs` | [`SessionManager::backchannel_logout`] (OIDC Back-Channel Logout) |
 //! | `frontchannel.rs` | [`SessionManager::frontchannel_logout`], [`SessionManager::end_provider_session`] (OIDC `sid`) |
 //! | `revocation.rs` | [`Revocations`]: ended sessions (logout, sign-out everywhere), in memory |
 //!
@@ -50,6 +51,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod backchannel;
 mod codec;
 mod error;
 mod frontchannel;
