@@ -269,6 +269,53 @@ async fn web_session_key_rotation(bin: &str) {
     );
 }
 
+/// Back-channel logout: the user signs out at the provider (not through the app); the provider
+/// POSTs a logout token to the app's `/backchannel-logout`, and the app's session, whose cookie
+/// the browser still holds, reads as signed out.
+async fn web_backchannel_logout(bin: &str) {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut client = op::client(
+        "web",
+        APP_SECRET,
+        "client_secret_post",
+        &[&format!("{base}/callback")],
+    );
+    client["post_logout_redirect_uris"] = json!([format!("{base}/")]);
+    client["backchannel_logout_uri"] = json!(format!("{base}/backchannel-logout"));
+    client["backchannel_logout_session_required"] = json!(true);
+    let op = TestOp::start(op::config_with_clients(vec![client])).await;
+    let vars = oidc_vars(&op, port, "web", "client_secret_post");
+    let app = spawn(bin, port, &as_refs(&vars)).await;
+    let browser = op.browser();
+    let hop = browser
+        .login_and_consent(&format!("{}/login?return_to=/profile", app.base), "alice")
+        .await;
+    let followed = browser.continue_hop(&hop).await;
+    assert_eq!(followed.page.status, 200, "{}", followed.page.body);
+
+    let discovery = browser
+        .get(&format!("{}/.well-known/openid-configuration", op.issuer))
+        .await
+        .json();
+    let end_session = discovery["end_session_endpoint"]
+        .as_str()
+        .expect("end_session_endpoint")
+        .to_owned();
+    browser.confirm_logout(&end_session).await;
+    assert!(
+        browser
+            .cookies_for(&app.base)
+            .is_some_and(|c| c.contains("genauth_session")),
+        "the browser still holds the app's session cookie"
+    );
+    let profile = browser.get(&format!("{}/profile", app.base)).await;
+    assert_eq!(
+        profile.status, 302,
+        "the provider's logout ended the app's session"
+    );
+}
+
 /// OAuth 2.0 sign-in (`GENAUTH_PROTOCOL=oauth`): no nonce, the user comes from the userinfo endpoint.
 async fn web_sign_in_oauth2(bin: &str) {
     let port = free_port();
@@ -610,6 +657,10 @@ macro_rules! adapter_suite {
             #[tokio::test]
             async fn web_sign_in_public_client() {
                 super::web_sign_in($web, "none").await;
+            }
+            #[tokio::test]
+            async fn web_backchannel_logout() {
+                super::web_backchannel_logout($web).await;
             }
             #[tokio::test]
             async fn web_session_key_rotation() {
