@@ -2,13 +2,17 @@
 //! actix-web. The same routes, environment and answers as `axum-web`.
 //!
 //! - `GET /`: the sign-in state.
-//! - `GET /login` (`?return_to=/path`), `GET /callback`, `GET /logout`: the sign-in routes.
+//! - `GET /login` (`?return_to=/path`), `GET /callback`, `GET /logout`,
+//!   `GET /frontchannel-logout?iss=…&sid=…` (register it as `frontchannel_logout_uri`),
+//!   `POST /backchannel-logout` (`backchannel_logout_uri`): the sign-in routes.
 //! - `GET /profile`: login required → the user's claims as JSON; a browser without a session is
 //!   redirected to `/login?return_to=/profile`.
 //!
-//! Sessions live in an encrypted cookie whose key is generated at start-up (restarting signs everyone
-//! out; every worker shares it). Environment: see `settings.rs`; `GENAUTH_PROTOCOL=oauth` or `cas`
-//! switch the sign-in protocol.
+//! Sessions live in an encrypted cookie sealed with `GENAUTH_SESSION_KEY` (comma-separated base64url
+//! keys, the first sealing: `GENAUTH_SESSION_KEY=new,old` rotates without signing anyone out); when
+//! it is unset, with a key generated at start-up (restarting signs everyone out; every worker shares
+//! it). Environment: see `settings.rs`; `GENAUTH_PROTOCOL=oauth` or `cas` switch the sign-in
+//! protocol.
 //!
 //! ```sh
 //! GENAUTH_ISSUER=https://example.genauth.ai/oidc GENAUTH_APP_ID=... GENAUTH_APP_SECRET=... \
@@ -17,7 +21,7 @@
 //! ```
 
 use actix_web::{App, HttpServer, web};
-use genauth::session::{SessionCodec, SessionManager};
+use genauth::session::SessionManager;
 use genauth_actix::{AuthUser, WebAuth};
 use genauth_examples::{Settings, exit_with, pages};
 
@@ -26,8 +30,8 @@ async fn main() {
     genauth_examples::install_tracing();
     let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
     let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
-    // One key for every worker: the factory below runs once per worker.
-    let codec = SessionCodec::generate().unwrap_or_else(|e| exit_with(e));
+    // One codec for every worker: the factory below runs once per worker.
+    let codec = settings.session_codec().unwrap_or_else(|e| exit_with(e));
     let auth = WebAuth::new(SessionManager::new(client, codec).revoke_on_logout(true));
 
     let app =

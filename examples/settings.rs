@@ -16,11 +16,13 @@
 //! | `GENAUTH_AUDIENCE` | expected `aud` of bearer tokens | `GENAUTH_RESOURCE`, else the app ID |
 //! | `GENAUTH_VALIDATION` | `jwks` or `introspection` | `jwks` |
 //! | `GENAUTH_REQUIRED_SCOPE` | scope `/scoped` requires | `api:read` |
+//! | `GENAUTH_SESSION_KEY` | web examples: session keys, comma-separated base64url (≥ 32 bytes each; the first seals, every one opens) | a key generated at start-up (said on stderr) |
 //! | `BIND` | listen address | `127.0.0.1:3000` |
 //!
 //! Exactly one of `GENAUTH_ISSUER` and `GENAUTH_APP_HOST` must be set. A missing or malformed variable
 //! is reported as one line naming it.
 
+use genauth::session::SessionCodec;
 use genauth::validator::{IntrospectionValidator, TokenValidator};
 use genauth::{Client, ClientAuthMethod, ClientConfig, Protocol};
 use std::net::SocketAddr;
@@ -55,6 +57,8 @@ pub struct Settings {
     pub validation: Validation,
     /// `GENAUTH_REQUIRED_SCOPE`.
     pub required_scope: String,
+    /// `GENAUTH_SESSION_KEY`, parsed (`Debug` shows no key).
+    pub session_keys: Option<SessionCodec>,
     /// `BIND`.
     pub bind: SocketAddr,
 }
@@ -182,6 +186,10 @@ impl Settings {
             audience: var("GENAUTH_AUDIENCE")?,
             validation,
             required_scope: var("GENAUTH_REQUIRED_SCOPE")?.unwrap_or_else(|| "api:read".into()),
+            session_keys: var("GENAUTH_SESSION_KEY")?
+                .map(|list| SessionCodec::from_key_list(&list))
+                .transpose()
+                .map_err(|e| EnvError(format!("GENAUTH_SESSION_KEY: {e}")))?,
             bind: parse(
                 "BIND",
                 var("BIND")?,
@@ -225,6 +233,22 @@ impl Settings {
                 Client::new(config).map_err(|e| EnvError(format!("GENAUTH_APP_HOST: {e}")))
             }
         }
+    }
+
+    /// The session codec of the web examples: `GENAUTH_SESSION_KEY`'s key ring, else a key generated
+    /// now, which one line on stderr says (stdout keeps only the `listening on` line).
+    ///
+    /// # Errors
+    /// When the OS random number generator fails.
+    pub fn session_codec(&self) -> Result<SessionCodec, EnvError> {
+        if let Some(codec) = &self.session_keys {
+            return Ok(codec.clone());
+        }
+        let codec = SessionCodec::generate().map_err(|e| EnvError(format!("session key: {e}")))?;
+        eprintln!(
+            "GENAUTH_SESSION_KEY is not set: sessions use a key generated at start-up (a restart signs everyone out)"
+        );
+        Ok(codec)
     }
 
     /// The expected `aud` of bearer tokens: `GENAUTH_AUDIENCE`, else `GENAUTH_RESOURCE`, else the app ID.

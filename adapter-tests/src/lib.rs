@@ -33,6 +33,8 @@ pub struct Request {
     pub uri: String,
     /// Header names and values, in order (a name may repeat).
     pub headers: Vec<(String, String)>,
+    /// The body (empty for `GET`).
+    pub body: String,
 }
 
 impl Request {
@@ -42,6 +44,7 @@ impl Request {
             method: "GET",
             uri: uri.into(),
             headers: Vec::new(),
+            body: String::new(),
         }
     }
 
@@ -51,7 +54,18 @@ impl Request {
             method: "POST",
             uri: uri.into(),
             headers: Vec::new(),
+            body: String::new(),
         }
+    }
+
+    /// A `POST` of `uri` with a form body (`application/x-www-form-urlencoded`).
+    pub fn form(uri: impl Into<String>, fields: &[(&str, &str)]) -> Self {
+        let mut request =
+            Self::post(uri).header("content-type", "application/x-www-form-urlencoded");
+        request.body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        request
     }
 
     /// Adds a header.
@@ -298,6 +312,9 @@ macro_rules! web_tests {
                 refresh_during_a_provider_outage_calls_it_once,
                 logout_revokes_the_refresh_token_of_the_refreshed_session,
                 cross_site_logout_is_refused,
+                a_saved_session_cookie_reads_as_signed_out_after_logout,
+                frontchannel_logout_ends_the_sessions_of_the_provider_session,
+                backchannel_logout_ends_the_sessions_the_token_names,
                 forged_error_callback_is_neither_shown_nor_ends_the_login,
                 unverifiable_id_token_at_the_callback_is_400,
                 nested_layer_of_another_manager_ignores_the_outer_session,

@@ -26,6 +26,9 @@ pub const CAS_FAILURE: &str = r#"<cas:serviceResponse xmlns:cas="http://www.yale
   <cas:authenticationFailure code="INVALID_TICKET">Ticket ST-bad not recognized</cas:authenticationFailure>
 </cas:serviceResponse>"#;
 
+/// The provider session (`sid`) of the ID tokens [`MockProvider::mount_code_exchange`] mints.
+pub const SID: &str = "op-session-1";
+
 /// The mock provider: endpoints `/auth`, `/token`, `/me` (UserInfo), `/revoke`, `/session/end`,
 /// CAS under `/cas`; nothing mounted until a scenario mounts it.
 pub struct MockProvider {
@@ -81,10 +84,11 @@ impl MockProvider {
 
     /// The token endpoint answers the code `the-code` (with a PKCE verifier) with an access token
     /// `at-1` valid `expires_in` seconds, `refresh_token`, and an ID token for `u-1` (Ada Lovelace)
-    /// carrying `nonce`.
+    /// carrying `nonce` and the provider session [`SID`].
     pub async fn mount_code_exchange(&self, nonce: &str, expires_in: u64, refresh_token: &str) {
         let id_token = self.issuer.mint(json!({
-            "sub": "u-1", "nonce": nonce, "name": "Ada Lovelace", "email": "ada@example.com"
+            "sub": "u-1", "nonce": nonce, "name": "Ada Lovelace", "email": "ada@example.com",
+            "sid": SID
         }));
         Mock::given(method("POST"))
             .and(path("/token"))

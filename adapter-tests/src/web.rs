@@ -301,7 +301,7 @@ pub async fn tampered_session_cookie_reads_as_signed_out<R: WebRoutes>() {
 }
 
 /// Concurrent requests with the same expiring session make one refresh call; all are signed in
-/// and get the rewritten cookie.
+/// and get the rewritten cookie, with `Cache-Control: no-store`.
 pub async fn sessions_are_refreshed_once_near_expiry<R: WebRoutes>() {
     let (p, app) = setup::<R>(Protocol::Oidc).await;
     // The access token expires in 30 s, within the 60 s refresh skew.
@@ -329,10 +329,20 @@ pub async fn sessions_are_refreshed_once_near_expiry<R: WebRoutes>() {
                 .any(|c| c.starts_with("genauth_session=")),
             "the refreshed session is written back"
         );
+        // No cache may keep a response carrying a session cookie (the handler set no
+        // `Cache-Control`: the session middleware did).
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
     }
     let reply = jar.get(&app, "/tokens", HTML).await;
     assert!(reply.body.ends_with("at-2"), "{}", reply.body);
-    assert_eq!(jar.get(&app, "/", HTML).await.body, "Ada King");
+    let reply = jar.get(&app, "/", HTML).await;
+    assert_eq!(reply.body, "Ada King");
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(
+        reply.header("cache-control"),
+        None,
+        "no session cookie, no change"
+    );
 }
 
 /// Logout while a refresh is due: the middleware refreshes on the way in, but the handler's cookie
@@ -669,6 +679,10 @@ pub async fn cross_site_logout_is_refused<R: WebRoutes>() {
             .header("accept", HTML)
             .header("sec-fetch-site", "cross-site"),
         Request::post("/logout").header("sec-fetch-site", "cross-site"),
+        // A sibling subdomain is another application.
+        Request::get("/logout")
+            .header("accept", HTML)
+            .header("sec-fetch-site", "same-site"),
         Request::post("/logout").header("origin", "https://evil.example"),
         Request::post("/logout").header("origin", "null"),
     ] {
@@ -694,6 +708,115 @@ pub async fn cross_site_logout_is_refused<R: WebRoutes>() {
         .header("sec-fetch-site", "same-origin");
     assert_eq!(jar.send(&app, link).await.status, 302);
     assert!(jar.0.is_empty());
+}
+
+/// Logout ends the session: a saved copy of the session cookie (stolen, or another tab's) reads as
+/// signed out afterwards, on pages that require a session and on pages that do not.
+pub async fn a_saved_session_cookie_reads_as_signed_out_after_logout<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    // No revocation endpoint mounted: the refresh token's revocation at logout fails (logged),
+    // and the session ends all the same.
+    let mut jar = sign_in(&p, &app, 3600, "rt-1").await;
+    let saved = jar.header();
+    assert_eq!(get_with(&app, "/", HTML, &saved).await.body, "Ada Lovelace");
+    let reply = jar.get(&app, "/logout", HTML).await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    assert!(jar.0.is_empty(), "signed out: {:?}", reply.set_cookies());
+    assert_eq!(get_with(&app, "/", HTML, &saved).await.body, "anonymous");
+    let profile = get_with(&app, "/profile", HTML, &saved).await;
+    assert_eq!(profile.status, 302, "login required again");
+}
+
+/// Front-channel logout (OpenID Connect Front-Channel Logout 1.0), requested without the browser's
+/// cookies as from the provider's `iframe`: `iss` and `sid` end the sessions of that provider
+/// session; a request without them, or for another issuer, ends nothing.
+pub async fn frontchannel_logout_ends_the_sessions_of_the_provider_session<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = sign_in(&p, &app, 3600, "rt-1").await;
+    let iss: String = url::form_urlencoded::byte_serialize(p.issuer.issuer().as_bytes()).collect();
+    let sid = crate::provider::SID;
+    for bad in [
+        format!("/frontchannel-logout?sid={sid}"),
+        format!("/frontchannel-logout?iss={iss}"),
+        format!("/frontchannel-logout?iss=https%3A%2F%2Fevil.example&sid={sid}"),
+        format!("/frontchannel-logout?iss={iss}&sid={sid}&sid=other"),
+    ] {
+        let reply = app.send(Request::get(&bad)).await;
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.body);
+        assert_eq!(jar.get(&app, "/", HTML).await.body, "Ada Lovelace", "{bad}");
+    }
+    let other = format!("/frontchannel-logout?iss={iss}&sid=another-session");
+    assert_eq!(app.send(Request::get(other)).await.status, 200);
+    assert_eq!(jar.get(&app, "/", HTML).await.body, "Ada Lovelace");
+
+    let reply = app
+        .send(Request::get(format!(
+            "/frontchannel-logout?iss={iss}&sid={sid}"
+        )))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("cache-control"), Some("no-cache, no-store"));
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(jar.get(&app, "/", HTML).await.body, "anonymous");
+    assert_eq!(jar.get(&app, "/profile", HTML).await.status, 302);
+}
+
+/// Back-channel logout (OpenID Connect Back-Channel Logout 1.0), as the provider POSTs it: a
+/// verified logout token ends the sessions of its `sid` (200, `no-store`); bad tokens are 400 with
+/// an OAuth error body and end nothing.
+pub async fn backchannel_logout_ends_the_sessions_the_token_names<R: WebRoutes>() {
+    let (p, app) = setup::<R>(Protocol::Oidc).await;
+    let mut jar = sign_in(&p, &app, 3600, "rt-1").await;
+    let sid = crate::provider::SID;
+    let event = json!({ "http://schemas.openid.net/event/backchannel-logout": {} });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let post = |token: String| {
+        let app = &app;
+        async move {
+            app.send(Request::form(
+                "/backchannel-logout",
+                &[("logout_token", &token)],
+            ))
+            .await
+        }
+    };
+    let bad = [
+        ("forged signature", p.issuer.forged_token()),
+        ("nonce", p.issuer.mint(json!({"jti": "j-n", "sid": sid, "events": event, "nonce": "n"}))),
+        ("no events", p.issuer.mint(json!({"jti": "j-e", "sid": sid}))),
+        ("wrong aud", p.issuer.mint(json!({"jti": "j-a", "sid": sid, "events": event, "aud": "other-app"}))),
+        ("expired", p.issuer.mint(json!({"jti": "j-x", "sid": sid, "events": event, "iat": now - 7200, "exp": now - 3600}))),
+        ("not a JWT", "garbage".to_owned()),
+    ];
+    for (case, token) in bad {
+        let reply = post(token).await;
+        assert_eq!(reply.status, 400, "{case}: {}", reply.body);
+        assert_eq!(reply.json()["error"], "invalid_request", "{case}");
+        assert_eq!(reply.header("cache-control"), Some("no-store"), "{case}");
+        assert_eq!(
+            jar.get(&app, "/", HTML).await.body,
+            "Ada Lovelace",
+            "{case}: nothing ended"
+        );
+    }
+    let no_field = app
+        .send(Request::form("/backchannel-logout", &[("other", "x")]))
+        .await;
+    assert_eq!(no_field.status, 400);
+
+    let good = p.issuer.mint_with_header(
+        json!({"typ": "logout+jwt"}),
+        json!({"jti": "j-1", "sid": sid, "events": event}),
+    );
+    let reply = post(good.clone()).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(jar.get(&app, "/", HTML).await.body, "anonymous");
+    // The same token again: a replay.
+    assert_eq!(post(good).await.status, 400);
 }
 
 /// An `error` callback without the login's `state` (anyone can craft one) does not show its

@@ -22,7 +22,14 @@ const APP_SECRET: &str = "example-app-secret";
 /// A running example binary.
 struct App {
     base: String,
-    _child: Child,
+    child: Child,
+}
+
+impl App {
+    /// Stops the example and waits until it has exited (its port is free again).
+    async fn stop(mut self) {
+        self.child.kill().await.expect("kill example");
+    }
 }
 
 /// A port nothing listens on right now (the app binds it a moment later).
@@ -75,7 +82,7 @@ async fn spawn(bin: &str, port: u16, vars: &[(&str, &str)]) -> App {
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     App {
         base: format!("http://{bind}"),
-        _child: child,
+        child,
     }
 }
 
@@ -212,6 +219,104 @@ async fn web_sign_in(bin: &str, auth_method: &str) {
         ))
         .await;
     assert!(denied.status.is_client_error(), "{}", denied.status);
+}
+
+/// Key rotation: a user signed in under `GENAUTH_SESSION_KEY=old` stays signed in after a restart
+/// with `new,old`; a restart with `new` alone (the old key dropped) reads the session as signed out.
+async fn web_session_key_rotation(bin: &str) {
+    // base64url of 32 bytes each (the last character's spare bits zero).
+    let old = "A".repeat(43);
+    let new = format!("{}A", "B".repeat(42));
+    let port = free_port();
+    let op = provider_for(port, "web", "client_secret_post", json!({})).await;
+    let vars = oidc_vars(&op, port, "web", "client_secret_post");
+    let with_key = |keys: &str| {
+        let mut vars = vars.clone();
+        vars.push(("GENAUTH_SESSION_KEY", keys.to_owned()));
+        vars
+    };
+    let app = spawn(bin, port, &as_refs(&with_key(&old))).await;
+    let browser = op.browser();
+    let hop = browser
+        .login_and_consent(&format!("{}/login?return_to=/profile", app.base), "alice")
+        .await;
+    let followed = browser.continue_hop(&hop).await;
+    assert_eq!(followed.page.status, 200, "{}", followed.page.body);
+    app.stop().await;
+
+    let app = spawn(bin, port, &as_refs(&with_key(&new))).await;
+    let profile = browser.get(&format!("{}/profile", app.base)).await;
+    assert_eq!(
+        profile.status, 302,
+        "without the old key the session does not open"
+    );
+    app.stop().await;
+
+    let app = spawn(bin, port, &as_refs(&with_key(&format!("{new},{old}")))).await;
+    let profile = browser.get(&format!("{}/profile", app.base)).await;
+    assert_eq!(profile.status, 200, "signed in across the restart");
+    assert_eq!(profile.json()["sub"], "alice");
+    app.stop().await;
+
+    // A malformed key list stops the example with one line naming the variable.
+    let output = std::process::Command::new(binary(bin))
+        .envs(as_refs(&with_key("not base64!")))
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .output()
+        .expect("run example");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: GENAUTH_SESSION_KEY:"),
+        "{stderr}"
+    );
+}
+
+/// Back-channel logout: the user signs out at the provider (not through the app); the provider
+/// POSTs a logout token to the app's `/backchannel-logout`, and the app's session, whose cookie
+/// the browser still holds, reads as signed out.
+async fn web_backchannel_logout(bin: &str) {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut client = op::client(
+        "web",
+        APP_SECRET,
+        "client_secret_post",
+        &[&format!("{base}/callback")],
+    );
+    client["post_logout_redirect_uris"] = json!([format!("{base}/")]);
+    client["backchannel_logout_uri"] = json!(format!("{base}/backchannel-logout"));
+    client["backchannel_logout_session_required"] = json!(true);
+    let op = TestOp::start(op::config_with_clients(vec![client])).await;
+    let vars = oidc_vars(&op, port, "web", "client_secret_post");
+    let app = spawn(bin, port, &as_refs(&vars)).await;
+    let browser = op.browser();
+    let hop = browser
+        .login_and_consent(&format!("{}/login?return_to=/profile", app.base), "alice")
+        .await;
+    let followed = browser.continue_hop(&hop).await;
+    assert_eq!(followed.page.status, 200, "{}", followed.page.body);
+
+    let discovery = browser
+        .get(&format!("{}/.well-known/openid-configuration", op.issuer))
+        .await
+        .json();
+    let end_session = discovery["end_session_endpoint"]
+        .as_str()
+        .expect("end_session_endpoint")
+        .to_owned();
+    browser.confirm_logout(&end_session).await;
+    assert!(
+        browser
+            .cookies_for(&app.base)
+            .is_some_and(|c| c.contains("genauth_session")),
+        "the browser still holds the app's session cookie"
+    );
+    let profile = browser.get(&format!("{}/profile", app.base)).await;
+    assert_eq!(
+        profile.status, 302,
+        "the provider's logout ended the app's session"
+    );
 }
 
 /// OAuth 2.0 sign-in (`GENAUTH_PROTOCOL=oauth`): no nonce, the user comes from the userinfo endpoint.
@@ -718,6 +823,14 @@ macro_rules! adapter_suite {
             #[tokio::test]
             async fn web_sign_in_public_client() {
                 super::web_sign_in($web, "none").await;
+            }
+            #[tokio::test]
+            async fn web_backchannel_logout() {
+                super::web_backchannel_logout($web).await;
+            }
+            #[tokio::test]
+            async fn web_session_key_rotation() {
+                super::web_session_key_rotation($web).await;
             }
             #[tokio::test]
             async fn web_sign_in_oauth2() {

@@ -3,7 +3,7 @@
 //! responses ([`Actix`], the [`Framework`] marker).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, SET_COOKIE};
+use actix_web::http::header::{CACHE_CONTROL, HeaderMap, HeaderName, HeaderValue, SET_COOKIE};
 use actix_web::{HttpRequest, HttpResponse};
 use genauth::adapter::Framework;
 use genauth::cookie::Cookie;
@@ -63,8 +63,15 @@ pub(crate) fn reply(reply: Reply) -> HttpResponse {
 
 /// Appends one `Set-Cookie` per cookie: the core's cookies are `cookie` 0.18 values, actix-web's own
 /// jar is `cookie` 0.16, so they travel as header text (a cookie's `Display` is its `Set-Cookie`
-/// value).
+/// value). A response setting session cookies is never cached: `Cache-Control` becomes
+/// [`SESSION_CACHE_CONTROL`](genauth::adapter::SESSION_CACHE_CONTROL).
 pub(crate) fn append_set_cookies<C: Display>(headers: &mut HeaderMap, cookies: &[C]) {
+    if !cookies.is_empty() {
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static(genauth::adapter::SESSION_CACHE_CONTROL),
+        );
+    }
     for cookie in cookies {
         match HeaderValue::try_from(cookie.to_string()) {
             Ok(value) => headers.append(SET_COOKIE, value),

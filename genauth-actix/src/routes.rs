@@ -5,7 +5,9 @@
 //! | --- | --- |
 //! | `GET /login?return_to=/path` | seals a login cookie (state, nonce, PKCE verifier, return-to; relative paths only) and redirects to the provider |
 //! | `GET /callback` | checks the provider's answer against the login cookie, signs the user in (OIDC, OAuth 2.0 or CAS), sets the session cookie, redirects to the return-to path; a failure (e.g. the user denied consent) is a 4xx text page, never a 500 |
-//! | `GET` or `POST /logout` | removes the session cookies, revokes the refresh token when configured (the session as the [`SessionLayer`] loaded it, refreshed or not), redirects to the provider's logout URL; a request from another site (`Sec-Fetch-Site: cross-site`, or a `POST` from a foreign `Origin`) gets 403 and changes nothing |
+//! | `GET` or `POST /logout` | removes the session cookies, revokes the refresh token when configured (the session as the [`SessionLayer`] loaded it, refreshed or not), redirects to the provider's logout URL; a request from another site (`Sec-Fetch-Site: cross-site` or `same-site`, or a `POST` from a foreign `Origin`) gets 403 and changes nothing |
+//! | `POST /backchannel-logout` (form `logout_token`) | OpenID Connect Back-Channel Logout 1.0: verifies the logout token (§2.6: signature, `iss`, `aud`, `iat`, `exp`, `events`, `sid`/`sub`, no `nonce`, `jti` once) and ends its sessions; 200, or 400 with an OAuth error body (nothing ended), 503 when the keys are unavailable; `Cache-Control: no-store`. Register its URL as the client's `backchannel_logout_uri` |
+//! | `GET /frontchannel-logout?iss=…&sid=…` | OpenID Connect Front-Channel Logout 1.0: ends every session of the provider session `sid` (a saved cookie then reads as signed out); `iss` must be the provider's; 200, or 400 for a bad request (nothing ended); never cached. Register its URL as the client's `frontchannel_logout_uri` (with `frontchannel_logout_session_required`) |
 //!
 //! Mount them at the root with `App::configure(auth.routes())` (the callback URL is then
 //! `/callback`), or under a prefix with `web::scope("/auth").configure(auth.routes())` and
@@ -98,8 +100,8 @@ impl WebAuth {
         self.routes.require_login_gate().into()
     }
 
-    /// The routes `GET /login`, `GET /callback`, `GET`/`POST /logout`, for `App::configure` or
-    /// `Scope::configure`.
+    /// The routes `GET /login`, `GET /callback`, `GET`/`POST /logout`, `GET /frontchannel-logout`,
+    /// `POST /backchannel-logout`, for `App::configure` or `Scope::configure`.
     pub fn routes(&self) -> impl FnOnce(&mut ServiceConfig) + 'static {
         let auth = self.clone();
         move |config| {
@@ -107,6 +109,14 @@ impl WebAuth {
                 .handler(|auth, request| async move { auth.routes.login(&request_head(&request)) });
             let callback = auth.handler(|auth, request| async move {
                 auth.routes.callback(&request_head(&request)).await
+            });
+            let backchannel = auth.clone();
+            let backchannel_logout = move |body: web::Bytes| {
+                let auth = backchannel.clone();
+                async move { auth.routes.backchannel_logout(&body).await }
+            };
+            let frontchannel_logout = auth.handler(|auth, request| async move {
+                auth.routes.frontchannel_logout(&request_head(&request))
             });
             let logout = auth.handler(|auth, request| async move {
                 let loaded = request.extensions().get::<SessionContext>().cloned();
@@ -117,6 +127,8 @@ impl WebAuth {
             config
                 .route("/login", web::get().to(login))
                 .route("/callback", web::get().to(callback))
+                .route("/frontchannel-logout", web::get().to(frontchannel_logout))
+                .route("/backchannel-logout", web::post().to(backchannel_logout))
                 .service(
                     web::resource("/logout")
                         .route(web::get().to(logout.clone()))

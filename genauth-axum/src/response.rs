@@ -8,7 +8,7 @@ use axum::response::Response;
 use genauth::adapter::Framework;
 use genauth::cookie::Cookie;
 use genauth::web::{Reply, RequestHead};
-use http::header::SET_COOKIE;
+use http::header::{CACHE_CONTROL, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use std::fmt::Display;
 
@@ -69,8 +69,16 @@ pub(crate) fn reply(reply: Reply) -> Response {
     response
 }
 
-/// Appends one `Set-Cookie` per cookie (a cookie's `Display` is its `Set-Cookie` value).
+/// Appends one `Set-Cookie` per cookie (a cookie's `Display` is its `Set-Cookie` value). A response
+/// setting session cookies is never cached: `Cache-Control` becomes
+/// [`SESSION_CACHE_CONTROL`](genauth::adapter::SESSION_CACHE_CONTROL).
 pub(crate) fn append_set_cookies<C: Display>(headers: &mut HeaderMap, cookies: &[C]) {
+    if !cookies.is_empty() {
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static(genauth::adapter::SESSION_CACHE_CONTROL),
+        );
+    }
     for cookie in cookies {
         match HeaderValue::try_from(cookie.to_string()) {
             Ok(value) => {

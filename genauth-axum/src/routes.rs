@@ -5,7 +5,9 @@
 //! | --- | --- |
 //! | `GET /login?return_to=/path` | seals a login cookie (state, nonce, PKCE verifier, return-to; relative paths only) and redirects to the provider |
 //! | `GET /callback` | checks the provider's answer against the login cookie, signs the user in (OIDC, OAuth 2.0 or CAS), sets the session cookie, redirects to the return-to path; a failure (e.g. the user denied consent) is a 4xx text page, never a 500 |
-//! | `GET` or `POST /logout` | removes the session cookies, revokes the refresh token when configured (the session as the [`SessionLayer`] loaded it, refreshed or not), redirects to the provider's logout URL; a request from another site (`Sec-Fetch-Site: cross-site`, or a `POST` from a foreign `Origin`) gets 403 and changes nothing |
+//! | `GET` or `POST /logout` | removes the session cookies, revokes the refresh token when configured (the session as the [`SessionLayer`] loaded it, refreshed or not), redirects to the provider's logout URL; a request from another site (`Sec-Fetch-Site: cross-site` or `same-site`, or a `POST` from a foreign `Origin`) gets 403 and changes nothing |
+//! | `POST /backchannel-logout` (form `logout_token`) | OpenID Connect Back-Channel Logout 1.0: verifies the logout token (§2.6: signature, `iss`, `aud`, `iat`, `exp`, `events`, `sid`/`sub`, no `nonce`, `jti` once) and ends its sessions; 200, or 400 with an OAuth error body (nothing ended), 503 when the keys are unavailable; `Cache-Control: no-store`. Register its URL as the client's `backchannel_logout_uri` |
+//! | `GET /frontchannel-logout?iss=…&sid=…` | OpenID Connect Front-Channel Logout 1.0: ends every session of the provider session `sid` (a saved cookie then reads as signed out); `iss` must be the provider's; 200, or 400 for a bad request (nothing ended); never cached. Register its URL as the client's `frontchannel_logout_uri` (with `frontchannel_logout_session_required`) |
 //!
 //! Mount them at the root with `merge` (the callback URL is then `/callback`), or under a prefix with
 //! `nest("/auth", auth.routes())` and [`WebAuth::login_path`]`("/auth/login")`. The callback's path
@@ -26,9 +28,10 @@
 use crate::response::{Axum, request_head};
 use crate::session::SessionLayer;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use genauth::adapter::{SessionContext, SignInRoutes};
 use genauth::login::LoginError;
 use genauth::session::SessionManager;
@@ -94,7 +97,8 @@ impl WebAuth {
         self.routes.require_login_gate().into()
     }
 
-    /// The routes `GET /login`, `GET /callback`, `GET`/`POST /logout`, for `merge` or `nest`.
+    /// The routes `GET /login`, `GET /callback`, `GET`/`POST /logout`, `GET /frontchannel-logout`,
+    /// `POST /backchannel-logout`, for `merge` or `nest`.
     pub fn routes<S>(&self) -> Router<S>
     where
         S: Clone + Send + Sync + 'static,
@@ -103,6 +107,8 @@ impl WebAuth {
             .route("/login", get(login))
             .route("/callback", get(callback))
             .route("/logout", get(logout).post(logout))
+            .route("/frontchannel-logout", get(frontchannel_logout))
+            .route("/backchannel-logout", post(backchannel_logout))
             .with_state(self.clone())
     }
 }
@@ -122,6 +128,14 @@ async fn login(State(auth): State<WebAuth>, request: Request) -> Response {
 
 async fn callback(State(auth): State<WebAuth>, request: Request) -> Response {
     auth.routes.callback(&request_head(&request)).await
+}
+
+async fn backchannel_logout(State(auth): State<WebAuth>, body: Bytes) -> Response {
+    auth.routes.backchannel_logout(&body).await
+}
+
+async fn frontchannel_logout(State(auth): State<WebAuth>, request: Request) -> Response {
+    auth.routes.frontchannel_logout(&request_head(&request))
 }
 
 async fn logout(State(auth): State<WebAuth>, request: Request) -> Response {

@@ -138,22 +138,43 @@ impl JwtVerifier {
         token: &str,
     ) -> Result<Claims<T>, ValidationError> {
         let verified = self.verify_signature::<T>(token).await?;
-        let claims = verified.claims;
-        let result = self.check_registered_claims(&claims).and_then(|()| {
+        let result = self.check_jwt(&verified.claims).and_then(|()| {
             // An ID token or logout token is not an access token, even with the same issuer and
             // audience (GenAuth issues them for the app ID): ID tokens travel in URLs
             // (`id_token_hint`) and must not open APIs (RFC 8725 §3.11, RFC 9068 §4).
             self.inner
                 .access_token_typing
-                .check(verified.typ.as_deref(), &verified.payload)?;
-            // RFC 7519 §4.1.3 / RFC 9068 §4: the resource server must be among the audiences.
-            if self.inner.check_audience {
-                check_audience(&claims.aud, &self.inner.audiences)?;
-            }
-            Ok(())
+                .check(verified.typ.as_deref(), &verified.payload)
         });
         trace_outcome("access token", &result);
-        result.map(|()| claims)
+        result.map(|()| verified.claims)
+    }
+
+    /// Verifies a JWT of the issuer that is not an access token (a logout token, say), checking
+    /// what [`verify`](Self::verify) checks except the access-token typing
+    /// ([`AccessTokenTyping`]): the signature, `iss`, `aud`, `exp`, `nbf`, `iat`. The caller checks
+    /// what its kind of token needs (OpenID Connect Back-Channel Logout §2.6, say).
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify), but never [`ValidationError::InvalidTokenType`] for the typing.
+    pub async fn verify_jwt<T: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<Claims<T>, ValidationError> {
+        let verified = self.verify_signature::<T>(token).await?;
+        let result = self.check_jwt(&verified.claims);
+        trace_outcome("jwt", &result);
+        result.map(|()| verified.claims)
+    }
+
+    /// The registered claims and, unless skipped, the audience (RFC 7519 §4.1.3, RFC 9068 §4: the
+    /// resource server must be among the audiences).
+    fn check_jwt<T>(&self, claims: &Claims<T>) -> Result<(), ValidationError> {
+        self.check_registered_claims(claims)?;
+        if self.inner.check_audience {
+            check_audience(&claims.aud, &self.inner.audiences)?;
+        }
+        Ok(())
     }
 
     /// Verifies an ID token (OpenID Connect Core §3.1.3.7) and returns its claims, with the claims not

@@ -31,6 +31,7 @@ pub mod jwks;
 pub mod jwt;
 pub mod login;
 pub mod logout;
+pub mod logout_token;
 pub mod pkce;
 pub mod provider;
 pub mod revocation;

@@ -324,6 +324,9 @@ function buildConfiguration() {
     findAccount,
     ttl,
     conformIdTokenClaims: config.conformIdTokenClaims ?? true,
+    // The apps under test listen on loopback, which the default fetch's SSRF guard
+    // (its dispatcher) refuses: back-channel logout calls them without it.
+    fetch: (url, { dispatcher: _ssrfGuard, ...options }) => globalThis.fetch(url, options),
     // Same as the package default, made explicit: refresh tokens for clients
     // allowed the refresh_token grant when offline_access was granted (which
     // needs prompt=consent in the authorization request).
@@ -335,6 +338,8 @@ function buildConfiguration() {
       introspection: { enabled: true },
       revocation: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      // Logout tokens POSTed to the clients that register a backchannel_logout_uri.
+      backchannelLogout: { enabled: true },
       clientCredentials: { enabled: true },
       registration: { enabled: true, initialAccessToken: false },
       resourceIndicators: {

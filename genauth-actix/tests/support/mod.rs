@@ -48,6 +48,7 @@ impl App for ActixApp {
         for header in request.headers {
             test_request = test_request.append_header(header);
         }
+        test_request = test_request.set_payload(request.body);
         (self.0)(test_request.to_request()).await
     }
 }

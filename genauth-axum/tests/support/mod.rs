@@ -16,7 +16,7 @@ impl App for AxumApp {
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        let request = builder.body(Body::empty()).unwrap();
+        let request = builder.body(Body::from(request.body)).unwrap();
         let (parts, body) = self.0.clone().oneshot(request).await.unwrap().into_parts();
         let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
         let headers = parts

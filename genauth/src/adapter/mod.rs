@@ -42,6 +42,7 @@ pub use gate::{Proceed, Refresh, SessionGate, SessionStep};
 pub use routes::SignInRoutes;
 
 use crate::web::Reply;
+pub use crate::web::SESSION_CACHE_CONTROL;
 use cookie::Cookie;
 
 /// A web framework, as an adapter names it with a marker type: how the core's answers become its
@@ -55,7 +56,9 @@ pub trait Framework: 'static {
     fn response(reply: Reply) -> Self::Response;
 
     /// Appends one `Set-Cookie` per cookie to `response` (a cookie's `Display` is its `Set-Cookie`
-    /// value, whatever version of the `cookie` crate the framework uses).
+    /// value, whatever version of the `cookie` crate the framework uses) and, when there is at least
+    /// one, sets `Cache-Control` to [`SESSION_CACHE_CONTROL`] (replacing the handler's). A session
+    /// middleware adds [`Proceed::cookies_to_add`] the same way.
     fn add_cookies(response: &mut Self::Response, cookies: &[Cookie<'_>]);
 }
 

@@ -132,6 +132,19 @@ impl<F: Framework> SignInRoutes<F> {
         F::response(self.manager.logout(request, loaded).await.into())
     }
 
+    /// `POST /backchannel-logout` with the form body `logout_token=…` (OpenID Connect Back-Channel
+    /// Logout 1.0): ends the sessions the verified token names
+    /// ([`SessionManager::backchannel_logout`]). `body` is the request body, as it came.
+    pub async fn backchannel_logout(&self, body: &[u8]) -> F::Response {
+        F::response(self.manager.backchannel_logout(body).await)
+    }
+
+    /// `GET /frontchannel-logout?iss=…&sid=…` (OpenID Connect Front-Channel Logout 1.0): ends the
+    /// provider session's sessions ([`SessionManager::frontchannel_logout`]).
+    pub fn frontchannel_logout(&self, request: &RequestHead) -> F::Response {
+        F::response(self.manager.frontchannel_logout(request))
+    }
+
     /// The hook's page, else the core's ([`LoginError::page`]), with the failure's cookies.
     fn error_page(&self, failure: CallbackFailure) -> F::Response {
         let mut page = match &self.on_login_error {

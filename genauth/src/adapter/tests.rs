@@ -191,16 +191,20 @@ async fn logout_route_ends_only_this_managers_loaded_session() {
     let mut tokens = login_state(0);
     tokens.id_token = Some(crate::types::IdToken::new("refreshed-id-token"));
     let refreshed = Session::with_tokens(user(), tokens);
-    let stored = m
-        .store(
-            &Session::with_tokens(user(), login_state(0)),
-            &crate::web::RequestCookies::default(),
+    // A request carrying a fresh session's cookie (a logout ends the session it ends).
+    let signed_in = || {
+        let stored = m
+            .store(
+                &Session::with_tokens(user(), login_state(0)),
+                &crate::web::RequestCookies::default(),
+            )
+            .unwrap();
+        RequestHead::get("/logout").with_header(
+            "cookie",
+            format!("{}={}", stored[0].name(), stored[0].value()),
         )
-        .unwrap();
-    let request = RequestHead::get("/logout").with_header(
-        "cookie",
-        format!("{}={}", stored[0].name(), stored[0].value()),
-    );
+    };
+    let request = signed_in();
     let hint = |reply: &Reply| {
         let location = reply.header_value("location").unwrap_or_default();
         url::Url::parse(location)
@@ -230,7 +234,7 @@ async fn logout_route_ends_only_this_managers_loaded_session() {
         SessionContext::default(),
     ] {
         assert!(!foreign.is_loaded_by(&m));
-        let reply = routes.logout(&request, Some(&foreign)).await;
+        let reply = routes.logout(&signed_in(), Some(&foreign)).await;
         assert_eq!(hint(&reply).as_deref(), Some("id-secret"));
     }
     // Another site's logout is refused, and nothing is removed.

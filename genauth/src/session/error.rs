@@ -13,6 +13,15 @@ pub enum SessionError {
         /// Length of the given key in bytes.
         len: usize,
     },
+    /// A key ring was given no key.
+    #[error("at least one session key is needed")]
+    NoKey,
+    /// An entry of a key list is not base64url.
+    #[error("session key {position} of the list is not base64url")]
+    KeyEncoding {
+        /// The entry's position in the list, from 1.
+        position: usize,
+    },
     /// The key could not be derived or generated (OS random number generator failure).
     #[error("the session key could not be derived or generated")]
     Key,
@@ -30,6 +39,13 @@ pub enum SessionError {
     /// Refreshing the tokens failed (provider error, `invalid_grant`, or a token failing validation).
     #[error("refreshing the session failed: {0}")]
     Refresh(#[source] Error),
+    /// The revocation list is full ([`Revocations`](super::Revocations)): the sessions could not be
+    /// ended before their cookies expire.
+    #[error("the revocation list is full ({capacity} entries): sessions could not be ended")]
+    RevocationsFull {
+        /// The list's capacity.
+        capacity: usize,
+    },
     /// The refreshed ID token names another user (OpenID Connect Core §12.2: `sub` must not change).
     #[error("the refreshed ID token's `sub` differs from the session's user")]
     SubjectChanged,
@@ -42,9 +58,13 @@ impl SessionError {
         match self {
             Self::Refresh(e) => e.status_code(),
             Self::SubjectChanged => 401,
-            Self::KeyTooShort { .. } | Self::Key | Self::TooLarge { .. } | Self::Serialize(_) => {
-                500
-            }
+            Self::RevocationsFull { .. } => 503,
+            Self::KeyTooShort { .. }
+            | Self::NoKey
+            | Self::KeyEncoding { .. }
+            | Self::Key
+            | Self::TooLarge { .. }
+            | Self::Serialize(_) => 500,
         }
     }
 }

@@ -12,8 +12,9 @@ impl SessionManager {
     /// the answer then (403, a short text page; nothing else happens: the session stays).
     ///
     /// `GET /logout` from this site's own links and typed URLs keeps working; refused are requests
-    /// the browser marks `Sec-Fetch-Site: cross-site` (any method: with `SameSite=Lax` the session
-    /// cookie goes along on another site's top-level link), and unsafe methods (`POST`, …) whose
+    /// the browser marks `Sec-Fetch-Site: cross-site` or `same-site` (any method: with
+    /// `SameSite=Lax` the session cookie goes along on another site's top-level link, and a sibling
+    /// subdomain is another application), and unsafe methods (`POST`, …) whose
     /// `Origin` is not this application's, the origin of its redirect URI (for browsers without
     /// Fetch Metadata). See [`is_cross_site_logout`].
     pub fn logout_refusal(&self, request: &RequestHead) -> Option<Reply> {
@@ -41,8 +42,10 @@ impl SessionManager {
         ))
     }
 
-    /// Signs out: removes the session cookies, revokes the refresh token when configured (failures
-    /// are logged, not fatal), and redirects to the provider's logout URL ([`Client::logout_url`](crate::Client::logout_url),
+    /// Signs out: ends the session (a saved copy of its cookie then reads as signed out:
+    /// [`end_session`](Self::end_session); a full revocation list is logged), removes the session
+    /// cookies, revokes the refresh token when configured (failures are logged, not fatal), and
+    /// redirects to the provider's logout URL ([`Client::logout_url`](crate::Client::logout_url),
     /// with `id_token_hint` and the post-logout redirect), or to the post-logout redirect (else `/`)
     /// when the provider has none.
     ///
@@ -62,8 +65,10 @@ impl SessionManager {
             Some(session) => session.cloned(),
             None => self.open(request),
         };
-        if let Some(user) = session.as_ref().map(|s| &s.user) {
-            telemetry::signed_out(&user.sub, user.protocol);
+        if let Some(session) = &session {
+            telemetry::signed_out(&session.user.sub, session.user.protocol);
+            // Logged inside; the browser's cookies are removed all the same.
+            let _ = self.end_session(session);
         }
         if self.revoke_on_logout
             && let Some(tokens) = session.as_ref().and_then(|s| s.tokens.as_ref())
@@ -103,11 +108,12 @@ impl SessionManager {
     }
 }
 
-/// Whether a logout request comes from another site (logout CSRF), from its method and headers:
-/// `Sec-Fetch-Site: cross-site` (any method), or an unsafe method (not `GET`/`HEAD`) with an `Origin`
-/// other than `own_origin` (`scheme://host[:port]`, compared ASCII case-insensitively; `null`
-/// included). `same-origin`, `same-site` and `none` (typed URL, bookmark) pass, as do requests
-/// without these headers (older browsers, scripts).
+/// Whether a logout request comes from another site or origin (logout CSRF), from its method and
+/// headers: `Sec-Fetch-Site: cross-site` or `same-site` (any method; a sibling subdomain is
+/// another application, Fetch Metadata §2.1), or an unsafe method (not `GET`/`HEAD`) with an
+/// `Origin` other than `own_origin` (`scheme://host[:port]`, compared ASCII case-insensitively;
+/// `null` included). `same-origin` and `none` (typed URL, bookmark) pass, as do requests without
+/// these headers (older browsers, scripts).
 ///
 /// ```
 /// use genauth::session::is_cross_site_logout;
@@ -116,6 +122,7 @@ impl SessionManager {
 /// assert!(!is_cross_site_logout("GET", Some("same-origin"), None, own));
 /// assert!(!is_cross_site_logout("GET", None, None, own));
 /// assert!(is_cross_site_logout("GET", Some("cross-site"), None, own));
+/// assert!(is_cross_site_logout("GET", Some("same-site"), None, own));
 /// assert!(is_cross_site_logout("POST", None, Some("https://evil.example"), own));
 /// assert!(!is_cross_site_logout("POST", None, Some("https://app.example.com"), own));
 /// ```
@@ -125,7 +132,10 @@ pub fn is_cross_site_logout(
     origin: Option<&str>,
     own_origin: Option<&str>,
 ) -> bool {
-    if sec_fetch_site.is_some_and(|site| site.trim().eq_ignore_ascii_case("cross-site")) {
+    if sec_fetch_site.is_some_and(|site| {
+        let site = site.trim();
+        site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site")
+    }) {
         return true;
     }
     if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {

@@ -2,9 +2,10 @@
 //! its sign-in ([`crate::login`]) and logout ([`logout`](super::logout)) answers use.
 
 use super::refresh::{REFRESH_CACHE_CAPACITY, RefreshCache};
-use super::{CookieSettings, Session, SessionCodec, SessionError, chunk_names};
+use super::{CookieSettings, Revocations, Session, SessionCodec, SessionError, chunk_names};
 use crate::Client;
 use crate::authorize::AuthorizeParams;
+use crate::clock::now_secs;
 use crate::pkce::PkceMethod;
 use crate::web::{CookieNames, RequestCookies, RequestHead};
 use cookie::Cookie;
@@ -14,6 +15,9 @@ use std::time::{Duration, SystemTime};
 
 /// Default lead time for refreshing the access token before it expires: 60 seconds.
 pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
+
+/// Default absolute lifetime of a session: 24 hours from sign-in, however often it is refreshed.
+pub const DEFAULT_ABSOLUTE_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Default time a session goes on with its old tokens after the provider failed to refresh them.
 pub const DEFAULT_REFRESH_RETRY_DELAY: Duration = Duration::from_secs(30);
@@ -60,6 +64,11 @@ pub struct SessionManager {
     pub(crate) post_logout_redirect_uri: Option<String>,
     /// Shared refresh outcomes ([`refresh`](super::refresh)).
     pub(crate) refreshes: Arc<RefreshCache>,
+    absolute_lifetime: Duration,
+    revocations: Arc<Revocations>,
+    /// Back-channel logout tokens ([`backchannel_logout`](Self::backchannel_logout)); `None`
+    /// without provider keys.
+    pub(super) logout_tokens: Option<Arc<crate::logout_token::LogoutTokenVerifier>>,
 }
 
 impl fmt::Debug for SessionManager {
@@ -72,6 +81,7 @@ impl fmt::Debug for SessionManager {
             .field("revoke_on_logout", &self.revoke_on_logout)
             .field("cas_service_binding", &self.cas_service_binding)
             .field("post_logout_redirect_uri", &self.post_logout_redirect_uri)
+            .field("absolute_lifetime", &self.absolute_lifetime)
             .finish_non_exhaustive()
     }
 }
@@ -79,11 +89,16 @@ impl fmt::Debug for SessionManager {
 impl SessionManager {
     /// A manager with cookie settings derived from the client's redirect URI
     /// ([`CookieSettings::for_redirect_uri`]), refresh 60 s before expiry (retried 30 s after a
-    /// provider failure), no revocation on logout, CAS service binding on.
+    /// provider failure), no revocation on logout, CAS service binding on. The codec is bound to the
+    /// client's issuer and client ID ([`SessionCodec::bound_to`]): another application's sessions,
+    /// sealed with the same secret, do not open here.
     pub fn new(client: Client, codec: SessionCodec) -> Self {
         let cookies = CookieSettings::for_redirect_uri(client.config().redirect_uri());
+        let codec = codec.bound_to(
+            &client.metadata().issuer,
+            client.config().client_id().as_str(),
+        );
         Self {
-            client,
             codec,
             cookies,
             refresh_skew: DEFAULT_REFRESH_SKEW,
@@ -93,7 +108,36 @@ impl SessionManager {
             authorize_params: AuthorizeParams::default(),
             post_logout_redirect_uri: None,
             refreshes: Arc::new(RefreshCache::new(REFRESH_CACHE_CAPACITY)),
+            absolute_lifetime: DEFAULT_ABSOLUTE_LIFETIME,
+            revocations: Arc::new(Revocations::default()),
+            logout_tokens: Self::logout_token_verifier(&client).map(Arc::new),
+            client,
         }
+    }
+
+    /// How long a session lasts from sign-in at most (default 24 hours): refreshes never extend it,
+    /// and no session cookie is written to outlive it.
+    pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
+        self.absolute_lifetime = lifetime;
+        self
+    }
+
+    /// The list of ended sessions, to share between managers of the same sessions (default: one of
+    /// [`DEFAULT_REVOCATION_CAPACITY`](super::DEFAULT_REVOCATION_CAPACITY) entries per manager,
+    /// shared by its clones).
+    pub fn revocations(mut self, revocations: Arc<Revocations>) -> Self {
+        self.revocations = revocations;
+        self
+    }
+
+    /// The absolute lifetime ([`absolute_lifetime`](Self::absolute_lifetime)).
+    pub fn get_absolute_lifetime(&self) -> Duration {
+        self.absolute_lifetime
+    }
+
+    /// The list of ended sessions ([`revocations`](Self::revocations)).
+    pub fn get_revocations(&self) -> &Arc<Revocations> {
+        &self.revocations
     }
 
     /// Replaces the cookie settings.
@@ -165,7 +209,7 @@ impl SessionManager {
         &self.client
     }
 
-    /// The codec.
+    /// The codec, bound to the client's issuer and client ID.
     pub fn codec(&self) -> &SessionCodec {
         &self.codec
     }
@@ -181,14 +225,86 @@ impl SessionManager {
         &self.cookies
     }
 
-    /// The request's session without refreshing it; `None` when it has none, or one that does not
-    /// open ([`SessionCodec::open`]).
+    /// The request's session without refreshing it; `None` when it has none, one that does not
+    /// open ([`SessionCodec::open`]), one past its [absolute lifetime](Self::absolute_lifetime), or
+    /// one that was ended ([`logout`](Self::logout), [`sign_out_everywhere`](Self::sign_out_everywhere)).
     pub fn open(&self, request: &RequestHead) -> Option<Session> {
         let cookies = request.cookies();
-        self.codec
+        let session = self
+            .codec
             .open(&self.cookies.session_cookie_name(), |name| {
                 cookies.get(name)
-            })
+            })?;
+        if self.ends_at(&session) <= now_secs() {
+            tracing::debug!("session past its absolute lifetime; signed out");
+            return None;
+        }
+        if self.revocations.is_revoked(&session) {
+            tracing::debug!("session was ended; signed out");
+            return None;
+        }
+        Some(session)
+    }
+
+    /// The end of `session`'s absolute lifetime, in seconds since the epoch.
+    fn ends_at(&self, session: &Session) -> u64 {
+        session
+            .created_at_secs()
+            .saturating_add(self.absolute_lifetime.as_secs())
+    }
+
+    /// The last moment a cookie of `session` written until now can open: its absolute end, or
+    /// the session TTL from now, whichever comes first.
+    fn last_valid_secs(&self, session: &Session) -> u64 {
+        let ttl_end = now_secs().saturating_add(self.cookies.get_session_ttl().as_secs());
+        self.ends_at(session).min(ttl_end)
+    }
+
+    /// Ends `session` for every copy of its cookies (on this manager's [`Revocations`]).
+    ///
+    /// # Errors
+    /// [`SessionError::RevocationsFull`].
+    pub fn end_session(&self, session: &Session) -> Result<(), SessionError> {
+        let Some(id) = session.id() else {
+            return Ok(());
+        };
+        if self
+            .revocations
+            .revoke_session(id, self.last_valid_secs(session))
+        {
+            Ok(())
+        } else {
+            Err(self.revocations_full())
+        }
+    }
+
+    /// Signs the user `sub` out of every session they signed in to until now (every copy of every
+    /// cookie; sessions started later are not affected, except one started within the same second):
+    /// for a disabled account, a password change, "sign out everywhere". On this manager's
+    /// [`Revocations`]: in this process only.
+    ///
+    /// # Errors
+    /// [`SessionError::RevocationsFull`].
+    pub fn sign_out_everywhere(&self, sub: &str) -> Result<(), SessionError> {
+        let now = now_secs();
+        let lifetime = self.cookies.get_session_ttl().min(self.absolute_lifetime);
+        if self
+            .revocations
+            .revoke_subject(sub, now, now.saturating_add(lifetime.as_secs()))
+        {
+            Ok(())
+        } else {
+            Err(self.revocations_full())
+        }
+    }
+
+    pub(super) fn revocations_full(&self) -> SessionError {
+        let capacity = self.revocations.get_capacity();
+        tracing::error!(
+            capacity,
+            "revocation list full; sessions could not be ended"
+        );
+        SessionError::RevocationsFull { capacity }
     }
 
     /// Whether `session` is due for a refresh (access token expiring within the refresh skew, refresh
@@ -269,7 +385,9 @@ impl SessionManager {
         cookies: &RequestCookies,
     ) -> Result<Vec<Cookie<'static>>, SessionError> {
         let name = self.cookies.session_cookie_name();
-        let ttl = self.cookies.get_session_ttl();
+        // Never past the absolute lifetime.
+        let remaining = Duration::from_secs(self.ends_at(session).saturating_sub(now_secs()));
+        let ttl = self.cookies.get_session_ttl().min(remaining);
         let chunks = self.codec.seal(session, &name, ttl)?;
         let used = chunks.len();
         let mut set: Vec<Cookie<'static>> = chunks

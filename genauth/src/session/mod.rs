@@ -8,16 +8,23 @@
 //! | file | concept |
 //! | --- | --- |
 //! | `model.rs` | [`AuthUser`], [`Session`], [`refresh`] |
-//! | `codec.rs` | [`SessionCodec`]: sealing, chunking past 4 KB |
+//! | `codec.rs` | [`SessionCodec`]: sealing, key ring, binding, chunking past 4 KB |
 //! | `settings.rs` | [`CookieSettings`]: names, attributes, lifetimes |
 //! | `manager.rs`, `refresh.rs` | [`SessionManager`]: open, refresh (single flight), store, clear |
 //! | `logout.rs` | [`SessionManager::logout`], logout CSRF ([`is_cross_site_logout`]) |
+//! | `backchannel.rs` | [`SessionManager::backchannel_logout`] (OIDC Back-Channel Logout) |
+//! | `frontchannel.rs` | [`SessionManager::frontchannel_logout`], [`SessionManager::end_provider_session`] (OIDC `sid`) |
+//! | `revocation.rs` | [`Revocations`]: ended sessions (logout, sign-out everywhere), in memory |
 //!
 //! # Sealing
 //! A [`SessionCodec`] encrypts with AES-256-GCM (the `cookie` crate's private jar) under a key derived
 //! with HKDF-SHA256 from a secret of at least 32 bytes. The cookie name is the AEAD associated data: a
 //! value sealed for one cookie does not open under another name, so the login-transaction cookie
-//! cannot be replayed as a session. Each sealed value carries its own expiry. A value that does not
+//! cannot be replayed as a session. A [`SessionManager`]'s codec also binds the issuer and client
+//! ID ([`SessionCodec::bound_to`]): another application sharing the secret cannot replay its
+//! sessions here. A codec holds a key ring ([`SessionCodec::with_keys`]): it seals with the first
+//! key and opens with any, so keys rotate without signing anyone out. Each sealed value carries its
+//! own expiry. A value that does not
 //! open (tampered, truncated, another key, expired) reads as "no session" with a logged warning, never
 //! as an error or a panic.
 //!
@@ -44,21 +51,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod backchannel;
 mod codec;
 mod error;
+mod frontchannel;
 mod logout;
 mod manager;
 mod model;
 mod refresh;
+mod revocation;
 mod settings;
 
 pub use codec::{CHUNK_SIZE, MAX_CHUNKS, MIN_KEY_LEN, SessionCodec, chunk_names};
 pub use error::SessionError;
 pub use logout::is_cross_site_logout;
 pub use manager::{
-    DEFAULT_REFRESH_RETRY_DELAY, DEFAULT_REFRESH_SKEW, LoadedSession, SessionManager,
+    DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_REFRESH_RETRY_DELAY, DEFAULT_REFRESH_SKEW, LoadedSession,
+    SessionManager,
 };
 pub use model::{AuthUser, Session, refresh};
+pub use revocation::{DEFAULT_REVOCATION_CAPACITY, Revocations};
 pub use settings::{CookieSettings, DEFAULT_LOGIN_TTL, DEFAULT_SESSION_TTL};
 
 /// Moved to [`crate::web`]; the old paths keep working.

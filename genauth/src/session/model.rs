@@ -103,6 +103,14 @@ pub struct Session {
     pub user: AuthUser,
     /// The tokens of the sign-in, refreshed as they near expiry.
     pub tokens: Option<LoginState>,
+    /// This sign-in's random ID (128 bits, base64url), kept across refreshes: what a shared refresh
+    /// result is bound to. `None` only if the OS random number generator failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    /// When the user signed in (seconds since the epoch), kept across refreshes: the start of the
+    /// absolute lifetime. 0 when unknown (a session that reads as over).
+    #[serde(default)]
+    pub(crate) created_at: u64,
     /// The sign-in's ID token once a refresh has replaced it in [`tokens`](Self::tokens): what
     /// logout sends as `id_token_hint` (a refreshed ID token, without `nonce`, never leaves in a
     /// URL). `None` while the sign-in's ID token is still the current one.
@@ -111,22 +119,47 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session without tokens.
+    /// A session without tokens, with a fresh random [`id`](Self::id).
     pub fn new(user: AuthUser) -> Self {
         Self {
             user,
             tokens: None,
+            id: crate::types::random_token(16),
+            created_at: crate::clock::now_secs(),
             sign_in_id_token: None,
         }
     }
 
-    /// A session with the tokens of a sign-in.
+    /// A session with the tokens of a sign-in, with a fresh random [`id`](Self::id).
     pub fn with_tokens(user: AuthUser, tokens: LoginState) -> Self {
         Self {
-            user,
             tokens: Some(tokens),
-            sign_in_id_token: None,
+            ..Self::new(user)
         }
+    }
+
+    /// This sign-in's random ID, the same for the session's whole life (refreshes keep it); not a
+    /// secret on its own (it is sealed with the session), not the provider's `sid`.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// When the user signed in, in seconds since the epoch (refreshes keep it): where the absolute
+    /// lifetime ([`SessionManager::absolute_lifetime`](super::SessionManager::absolute_lifetime))
+    /// starts.
+    pub fn created_at_secs(&self) -> u64 {
+        self.created_at
+    }
+
+    /// The provider's session ID: the `sid` claim of the ID token (OpenID Connect Front-Channel
+    /// Logout 1.0 §3, Back-Channel Logout 1.0 §2.4), what the provider's logout notices name.
+    pub fn provider_sid(&self) -> Option<&str> {
+        self.tokens
+            .as_ref()
+            .and_then(|t| t.id_token_claims.as_ref())
+            .and_then(|claims| claims.extra.get("sid"))
+            .or_else(|| self.user.claim("sid"))
+            .and_then(serde_json::Value::as_str)
     }
 
     /// The access token, for calls to APIs on the user's behalf.

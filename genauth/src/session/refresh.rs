@@ -18,6 +18,8 @@ pub(super) const REFRESH_CACHE_CAPACITY: usize = 1024;
 #[derive(Clone)]
 pub(crate) struct RefreshOutcome {
     at: Instant,
+    /// The [`Session::id`] of the session refreshed: the outcome is handed to that session only.
+    session_id: Option<String>,
     result: Refreshed,
 }
 
@@ -29,8 +31,21 @@ enum Refreshed {
     Unavailable,
 }
 
-/// Refresh outcomes, keyed by the SHA-256 of the refresh token used.
+/// Refresh outcomes, keyed by the SHA-256 of the session ID and the refresh token used
+/// ([`refresh_key`]).
 pub(crate) type RefreshCache = quick_cache::sync::Cache<[u8; 32], RefreshOutcome>;
+
+/// The cache key of a refresh: SHA-256 of the session's ID, a separator and the refresh token, so
+/// that a refresh result is shared only among requests of the same sign-in, never handed to another
+/// session holding the same refresh token.
+fn refresh_key(session_id: Option<&str>, refresh_token: &str) -> [u8; 32] {
+    let id = session_id.unwrap_or_default();
+    let mut input = Vec::with_capacity(id.len() + 1 + refresh_token.len());
+    input.extend_from_slice(id.as_bytes());
+    input.push(0);
+    input.extend_from_slice(refresh_token.as_bytes());
+    crate::types::sha256(&input)
+}
 
 impl SessionManager {
     /// Refreshes `session`, sharing the outcome with concurrent requests of the same session:
@@ -45,9 +60,14 @@ impl SessionManager {
         let Some(refresh_token) = session.refresh_token() else {
             return Err(session);
         };
-        let key = crate::types::sha256(refresh_token.secret().as_bytes());
+        let key = refresh_key(session.id(), refresh_token.secret());
         let guard = loop {
             match self.refreshes.get_value_or_guard_async(&key).await {
+                // Another session's outcome (the key cannot collide; kept as a second check).
+                Ok(shared) if shared.session_id.as_deref() != session.id() => {
+                    self.refreshes
+                        .remove_if(&key, |current| current.at == shared.at);
+                }
                 Ok(shared) => match shared.result {
                     Refreshed::Done(refreshed) if shared.at.elapsed() < REFRESH_REUSE => {
                         return Ok(refreshed.map(Arc::unwrap_or_clone));
@@ -67,6 +87,7 @@ impl SessionManager {
                 Err(guard) => break guard,
             }
         };
+        let session_id = session.id().map(str::to_owned);
         let (result, outcome) = match refresh(&self.client, &mut session).await {
             Ok(()) => {
                 telemetry::refresh(Refresh::Refreshed);
@@ -94,9 +115,13 @@ impl SessionManager {
         };
         let outcome = RefreshOutcome {
             at: Instant::now(),
+            session_id,
             result: outcome,
         };
         let _ = guard.insert(outcome);
         result
     }
 }
+
+#[cfg(test)]
+mod tests;

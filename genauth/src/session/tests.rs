@@ -77,7 +77,7 @@ fn key_length_and_derivation() {
         "another key must not open it"
     );
     assert!(open_pairs(&SessionCodec::new(&[1; 32]).unwrap(), "s", &pairs).is_some());
-    assert_eq!(format!("{a:?}"), "SessionCodec([redacted])");
+    assert_eq!(format!("{a:?}"), "SessionCodec([redacted], keys: 1)");
     assert!(SessionCodec::generate().is_ok());
 }
 
@@ -287,7 +287,7 @@ pub(crate) fn manager() -> SessionManager {
     SessionManager::new(Client::new(config).unwrap(), codec())
 }
 
-fn as_request(cookies: &[Cookie<'static>]) -> RequestHead {
+pub(crate) fn as_request(cookies: &[Cookie<'static>]) -> RequestHead {
     let header: Vec<String> = cookies
         .iter()
         .map(|c| format!("{}={}", c.name(), c.value()))
@@ -635,6 +635,8 @@ fn cross_site_logouts_are_refused() {
         ("POST", Some("cross-site"), Some("http://127.0.0.1:3000")),
         ("POST", None, Some("https://evil.example")),
         ("POST", Some("same-site"), Some("http://sub.127.0.0.1:3000")),
+        ("GET", Some("same-site"), None),
+        ("GET", Some(" Same-Site"), None),
         ("POST", None, Some("null")),
         ("POST", None, Some("http://127.0.0.1:3001")),
     ] {
@@ -646,7 +648,6 @@ fn cross_site_logouts_are_refused() {
     for (method, site, origin) in [
         ("GET", None, None),
         ("GET", Some("same-origin"), None),
-        ("GET", Some("same-site"), None),
         ("GET", Some("none"), None),
         ("GET", None, Some("https://evil.example")),
         ("POST", None, None),
@@ -673,8 +674,10 @@ fn cross_site_logouts_are_refused() {
             .is_none()
     );
     assert!(m.logout_refusal(&RequestHead::get("/logout")).is_none());
-    let cross_site = RequestHead::get("/logout").with_header("sec-fetch-site", "cross-site");
-    assert!(m.logout_refusal(&cross_site).is_some());
+    for site in ["cross-site", "same-site"] {
+        let request = RequestHead::get("/logout").with_header("sec-fetch-site", site);
+        assert!(m.logout_refusal(&request).is_some(), "{site}");
+    }
 }
 
 /// A `POST /logout` with this `Origin`.
@@ -683,7 +686,7 @@ fn post_from(origin: &str) -> RequestHead {
 }
 
 /// A manager whose client's token endpoint is `server`'s `/token`.
-fn manager_at(server: &wiremock::MockServer) -> SessionManager {
+pub(crate) fn manager_at(server: &wiremock::MockServer) -> SessionManager {
     let uri = server.uri();
     let metadata: crate::ProviderMetadata = serde_json::from_value(serde_json::json!({
         "issuer": uri,
@@ -700,9 +703,37 @@ fn manager_at(server: &wiremock::MockServer) -> SessionManager {
     SessionManager::new(Client::with_metadata(config, metadata).unwrap(), codec())
 }
 
+/// A token endpoint at `server` that rotates refresh tokens: the first refresh with `rt-secret`
+/// answers (after `delay`) `at-2` and `rt-2`; any other call is `invalid_grant`.
+pub(crate) async fn mount_rotating_refresh(server: &wiremock::MockServer, delay: Duration) {
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("refresh_token=rt-secret"))
+        .respond_with(ResponseTemplate::new(200).set_delay(delay).set_body_json(
+            serde_json::json!({
+                "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
+                "refresh_token": "rt-2"
+            }),
+        ))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": "invalid_grant"})),
+        )
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn refresh_after_the_retry_delay_is_single_flight() {
-    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
     let manager = Arc::new(manager_at(&server).refresh_retry_delay(Duration::from_millis(100)));
@@ -726,29 +757,7 @@ async fn refresh_after_the_retry_delay_is_single_flight() {
     drop(outage);
     tokio::time::sleep(Duration::from_millis(150)).await;
     // The provider is back and rotates refresh tokens: only the first use of rt-secret works.
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("refresh_token=rt-secret"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(Duration::from_millis(100))
-                .set_body_json(serde_json::json!({
-                    "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
-                    "refresh_token": "rt-2"
-                })),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": "invalid_grant"})),
-        )
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    mount_rotating_refresh(&server, Duration::from_millis(100)).await;
     let loads: Vec<_> = (0..5)
         .map(|_| {
             let (manager, cookies) = (manager.clone(), cookies.clone());

@@ -26,7 +26,7 @@ mod request;
 
 pub use cookies::RequestCookies;
 pub(crate) use reply::CookieNames;
-pub use reply::{Redirect, Reply};
+pub use reply::{Redirect, Reply, SESSION_CACHE_CONTROL};
 pub use request::RequestHead;
 
 #[cfg(test)]

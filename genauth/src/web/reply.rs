@@ -3,6 +3,12 @@
 use cookie::Cookie;
 use std::fmt;
 
+/// The `Cache-Control` of every response that sets session cookies (a refreshed or removed
+/// session, a sign-in, a logout): no cache may store one user's session cookie and serve it to
+/// another (RFC 9111 §5.2.2.5). [`Reply::with_cookies`] sets it; an adapter's
+/// [`Framework::add_cookies`](crate::adapter::Framework::add_cookies) must too.
+pub const SESSION_CACHE_CONTROL: &str = "no-store";
+
 /// Where to send the browser and which cookies to set: the result of
 /// [`SessionManager::begin_login`](crate::session::SessionManager::begin_login), [`complete_login`](crate::session::SessionManager::complete_login) and
 /// [`logout`](crate::session::SessionManager::logout). `Debug` shows the cookies' names, not their values (a sealed
@@ -128,8 +134,14 @@ impl Reply {
     }
 
     /// Adds one `Set-Cookie` per cookie (a cookie's `Display` is its `Set-Cookie` value, whatever
-    /// version of the `cookie` crate the framework uses).
+    /// version of the `cookie` crate the framework uses); with at least one, the reply is never
+    /// cached (`Cache-Control: no-store`, replacing another `Cache-Control`).
     pub fn with_cookies(mut self, cookies: &[Cookie<'_>]) -> Self {
+        if !cookies.is_empty() {
+            self.headers.retain(|(name, _)| *name != "cache-control");
+            self.headers
+                .push(("cache-control", SESSION_CACHE_CONTROL.into()));
+        }
         self.headers.extend(
             cookies
                 .iter()

@@ -127,4 +127,19 @@ fn replies() {
     assert!(!format!("{reply:?}").contains("sealed-value"));
     let text = Reply::text(401, "no");
     assert_eq!(text.header_value("x-content-type-options"), Some("nosniff"));
+    // Session cookies make any reply uncacheable, whatever `Cache-Control` it had.
+    let json = Reply::json(200, &serde_json::json!({}))
+        .header("cache-control", "public, max-age=60")
+        .with_cookies(&[Cookie::new("genauth_session", "v")]);
+    let cache_control: Vec<_> = json
+        .headers
+        .iter()
+        .filter(|(name, _)| *name == "cache-control")
+        .collect();
+    assert_eq!(
+        cache_control,
+        [&("cache-control", SESSION_CACHE_CONTROL.to_owned())]
+    );
+    let untouched = Reply::json(200, &serde_json::json!({})).with_cookies(&[]);
+    assert_eq!(untouched.header_value("cache-control"), None);
 }
