@@ -211,3 +211,6 @@ impl SessionManager {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
