@@ -423,3 +423,139 @@ async fn client_credentials() {
     })
     .await;
 }
+
+/// Collects the bodies POSTed to `/backchannel-logout` on a loopback port of its own.
+struct LogoutReceiver {
+    uri: String,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl LogoutReceiver {
+    async fn start() -> Self {
+        use genauth_axum::axum::{Router, extract::State, routing::post};
+        type Bodies = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+        let bodies = Bodies::default();
+        let app = Router::new()
+            .route(
+                "/backchannel-logout",
+                post(|State(bodies): State<Bodies>, body: String| async move {
+                    bodies.lock().unwrap().push(body);
+                }),
+            )
+            .with_state(bodies.clone());
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { genauth_axum::axum::serve(listener, app).await });
+        Self {
+            uri: format!("http://127.0.0.1:{port}/backchannel-logout"),
+            bodies,
+        }
+    }
+
+    /// The `logout_token` of the one POST received (waiting up to 5 s for it).
+    async fn logout_token(&self, who: &str) -> String {
+        for _ in 0..50 {
+            let bodies = self.bodies.lock().unwrap().clone();
+            if let [body] = bodies.as_slice() {
+                return url::form_urlencoded::parse(body.as_bytes())
+                    .find(|(k, _)| k == "logout_token")
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_else(|| panic!("{who}: a POST without logout_token: {body}"));
+            }
+            assert!(bodies.len() < 2, "{who}: one logout token, got {bodies:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{who}: no back-channel logout arrived");
+    }
+}
+
+/// Back-Channel Logout 1.0: RP-initiated logout with the ID token as hint ends the provider
+/// session, and each provider POSTs a logout token (§2.4) to the client's `backchannel_logout_uri`
+/// that the core's `LogoutTokenVerifier` accepts (§2.6), naming the ID token's `sid` and `sub`.
+#[tokio::test]
+async fn logout_delivers_a_backchannel_logout_token() {
+    const ID: &str = "bcl";
+    const SECRET: &str = "bcl-secret";
+    for real in [false, true] {
+        let receiver = LogoutReceiver::start().await;
+        let (provider, browser) = if real {
+            let mut c = op::client(ID, SECRET, "client_secret_basic", &[REDIRECT_URI]);
+            c["post_logout_redirect_uris"] = json!([LOGOUT_URI]);
+            c["backchannel_logout_uri"] = json!(receiver.uri);
+            c["backchannel_logout_session_required"] = json!(true);
+            let op = TestOp::start(op::config_with_clients(vec![c])).await;
+            let browser = op.browser();
+            (Provider::Real(Box::new(op)), Some(browser))
+        } else {
+            let client = TestClient::confidential(ID, SECRET)
+                .redirect_uri(REDIRECT_URI)
+                .post_logout_redirect_uri(LOGOUT_URI)
+                .backchannel_logout_uri(&receiver.uri);
+            let provider = TestProvider::builder()
+                .client(client)
+                .start()
+                .await
+                .unwrap();
+            (Provider::Double(provider), None)
+        };
+        let who = provider.name();
+        let config = ClientConfig::builder(ID)
+            .client_secret(SECRET)
+            .issuer(provider.issuer())
+            .redirect_uri(REDIRECT_URI)
+            .logout_redirect_uri(LOGOUT_URI)
+            .build()
+            .unwrap();
+        let client = Client::discover(config).await.unwrap();
+        let request = client
+            .authorization_request(&AuthorizeParams::default())
+            .unwrap();
+        // One browser for sign-in and logout: the real provider ends the session of its cookie.
+        let callback = match &browser {
+            Some(browser) => {
+                browser
+                    .login_and_consent(request.url.as_str(), "frank")
+                    .await
+                    .url
+            }
+            None => provider.authorize(request.url.as_str(), "frank").await,
+        };
+        let code = query_param(&callback, "code").expect("code");
+        let state = finish_sign_in(&client, &request, &code).await.unwrap();
+        let id_token = state.id_token_claims.clone().expect("ID token claims");
+        let sid = id_token
+            .extra
+            .get("sid")
+            .and_then(|s| s.as_str())
+            .map(str::to_owned);
+        assert!(sid.is_some(), "{who}: the ID token carries sid");
+
+        let url = client
+            .logout_url(&LogoutParams {
+                id_token_hint: state.id_token.clone(),
+                ..Default::default()
+            })
+            .unwrap();
+        let landed = match &browser {
+            Some(browser) => browser.confirm_logout(url.as_str()).await.url,
+            None => provider.logout(url.as_str()).await,
+        };
+        assert_eq!(landed.as_str(), LOGOUT_URI, "{who}");
+
+        let token = receiver.logout_token(who).await;
+        let verifier =
+            genauth::logout_token::LogoutTokenVerifier::new(client.jwt_verifier([ID]).unwrap());
+        let logout = verifier
+            .verify(&token)
+            .await
+            .unwrap_or_else(|e| panic!("{who}: the logout token verifies: {e}"));
+        assert_eq!(logout.sid, sid, "{who}");
+        assert_eq!(logout.sub.as_deref(), Some("frank"), "{who}");
+        assert!(
+            verifier.verify(&token).await.is_err(),
+            "{who}: replay refused"
+        );
+    }
+}

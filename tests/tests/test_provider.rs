@@ -1,6 +1,6 @@
 //! `genauth::testing::TestProvider`'s own behaviour: the checks `oidc-provider` makes too but that the
 //! parity suite does not reach (an error page instead of a redirect), and the test controls (claims,
-//! lifetimes, key rotation, outage, request record, login page).
+//! lifetimes, key rotation, outage, request record, login page, back-channel logout delivery).
 
 use genauth::authorize::AuthorizeParams;
 use genauth::testing::{LoginMode, Outage, TestClient, TestProvider, TokenLifetimes};
@@ -10,6 +10,7 @@ use genauth_tests::flows::{finish_sign_in, query_param};
 use genauth_tests::op::decode_jwt;
 use serde_json::json;
 use std::time::Duration;
+use url::Url;
 
 const REDIRECT_URI: &str = "http://app.test/callback";
 
@@ -284,4 +285,189 @@ async fn outage_answers_503_or_hangs_and_requests_are_recorded() {
             .len()
             >= 3
     );
+}
+
+/// An axum app on a loopback port of its own: `/me` needs a signed-in user, next to the sign-in
+/// routes (`/login`, `/callback`, `/logout`, `/backchannel-logout`). Registered at the provider as
+/// confidential client `web`, with its back-channel logout URI. Returns its base URL.
+async fn web_app(provider: &TestProvider) -> String {
+    use genauth_axum::axum::{Router, routing::get};
+    use genauth_axum::{AuthUser, SessionCodec, SessionManager, WebAuth};
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    provider.register_client(
+        TestClient::confidential("web", "web-secret")
+            .redirect_uri(format!("{base}/callback"))
+            .post_logout_redirect_uri(format!("{base}/"))
+            .backchannel_logout_uri(format!("{base}/backchannel-logout")),
+    );
+    let config = ClientConfig::builder("web")
+        .client_secret("web-secret")
+        .issuer(provider.issuer())
+        .redirect_uri(format!("{base}/callback"))
+        .logout_redirect_uri(format!("{base}/"))
+        .build()
+        .unwrap();
+    let manager = SessionManager::new(
+        Client::discover(config).await.unwrap(),
+        SessionCodec::generate().unwrap(),
+    );
+    let auth = WebAuth::new(manager);
+    let app = Router::new()
+        .route(
+            "/me",
+            get(|user: AuthUser| async move { user.sub.clone() }).layer(auth.require_login()),
+        )
+        .route("/", get(|| async { "home" }))
+        .merge(auth.routes())
+        .layer(auth.session_layer());
+    tokio::spawn(async move { genauth_axum::axum::serve(listener, app).await });
+    base
+}
+
+/// A browser: cookies kept, redirects not followed (each hop is checked).
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `GET /me` as a browser: (status, body).
+async fn me(browser: &reqwest::Client, base: &str) -> (u16, String) {
+    let response = browser
+        .get(format!("{base}/me"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn logout_at_the_provider_ends_the_apps_session_by_backchannel_logout() {
+    let provider = TestProvider::start().await.unwrap();
+    let base = web_app(&provider).await;
+    let discovery: serde_json::Value =
+        reqwest::get(provider.url("/.well-known/openid-configuration"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(discovery["backchannel_logout_supported"], true);
+    assert_eq!(discovery["backchannel_logout_session_supported"], true);
+
+    let browser = browser();
+    browser_sign_in_as(&provider, &browser, &base, "alice").await;
+
+    // Another application signs alice out at the provider.
+    let deliveries = provider.logout_user("alice").await;
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    let delivery = &deliveries[0];
+    assert_eq!(delivery.client_id, "web");
+    assert_eq!(delivery.uri, format!("{base}/backchannel-logout"));
+    assert_eq!(delivery.sub, "alice");
+    assert_eq!(
+        delivery.status,
+        Some(200),
+        "the app verified the logout token"
+    );
+    let (header, claims) = decode_jwt(&delivery.logout_token);
+    assert_eq!(header["typ"], "logout+jwt");
+    assert_eq!(claims["sid"], delivery.sid.as_str());
+    assert_eq!(claims["aud"], "web");
+    assert!(claims["events"][genauth::logout_token::BACKCHANNEL_LOGOUT_EVENT].is_object());
+    assert!(claims.get("nonce").is_none());
+    assert_eq!(me(&browser, &base).await.0, 302, "the app's session ended");
+    assert!(
+        provider.logout_user("alice").await.is_empty(),
+        "her provider sessions ended"
+    );
+    assert_eq!(provider.backchannel_deliveries().len(), 1);
+}
+
+#[tokio::test]
+async fn end_session_with_the_apps_hint_delivers_backchannel_logout() {
+    let provider = TestProvider::start().await.unwrap();
+    let base = web_app(&provider).await;
+    let browser = browser();
+    browser_sign_in_as(&provider, &browser, &base, "alice").await;
+
+    // The app's logout (a POST from its own page) sends the browser to end-session with the ID
+    // token as hint; the provider ends that session and tells the app before it redirects back.
+    let logout = browser
+        .post(format!("{base}/logout"))
+        .header("origin", &base)
+        .send()
+        .await
+        .unwrap();
+    let end_session = logout.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        end_session.starts_with(&provider.url("/logout")),
+        "{end_session}"
+    );
+    let landed = browser.get(&end_session).send().await.unwrap();
+    assert_eq!(landed.status(), 302);
+    assert_eq!(landed.headers()["location"], format!("{base}/").as_str());
+    let deliveries = provider.backchannel_deliveries();
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    assert_eq!(
+        (deliveries[0].sub.as_str(), deliveries[0].status),
+        ("alice", Some(200))
+    );
+    assert_eq!(me(&browser, &base).await.0, 302);
+
+    // A hint the provider never issued is refused with its error page, nothing delivered.
+    let forged = reqwest::get(provider.url("/logout?id_token_hint=eyJhbGciOiJub25lIn0.e30."))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    assert_eq!(provider.backchannel_deliveries().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_backchannel_uri_is_recorded_as_failed() {
+    let provider = TestProvider::builder()
+        .client(
+            TestClient::confidential("app", "app-secret")
+                .redirect_uri(REDIRECT_URI)
+                // Port 9 (discard) on loopback: nothing listens there.
+                .backchannel_logout_uri("http://127.0.0.1:9/backchannel-logout"),
+        )
+        .start()
+        .await
+        .unwrap();
+    let client = client(&provider).await;
+    let state = sign_in(&provider, &client, "bob").await;
+    let (_, id_token) = decode_jwt(state.id_token.as_ref().unwrap().secret());
+    let sid = id_token["sid"].clone();
+    assert!(sid.is_string(), "ID tokens carry the provider session");
+    let deliveries = provider.logout_user("bob").await;
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].sid, sid.as_str().unwrap());
+    assert_eq!(deliveries[0].status, None);
+    assert!(deliveries[0].error.is_some());
+}
+
+/// Signs `username` in to the app at `base` on the provider's login page.
+async fn browser_sign_in_as(
+    provider: &TestProvider,
+    browser: &reqwest::Client,
+    base: &str,
+    username: &str,
+) {
+    let login = browser
+        .get(format!("{base}/login?return_to=/me"))
+        .send()
+        .await
+        .unwrap();
+    let authorize = login.headers()["location"].to_str().unwrap().to_owned();
+    let callback = provider.authorize_as(&authorize, username).await.unwrap();
+    let back = browser.get(callback.as_str()).send().await.unwrap();
+    assert_eq!(back.status(), 302, "the callback signs in");
+    assert_eq!(me(browser, base).await, (200, username.to_owned()));
 }

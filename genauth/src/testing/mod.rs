@@ -28,8 +28,8 @@
 pub mod provider;
 
 pub use provider::{
-    DEFAULT_USERNAME, LoginMode, Outage, RecordedRequest, TestClient, TestProvider,
-    TestProviderBuilder, TestProviderError, TokenLifetimes,
+    BackchannelDelivery, DEFAULT_USERNAME, LoginMode, Outage, RecordedRequest, TestClient,
+    TestProvider, TestProviderBuilder, TestProviderError, TokenLifetimes,
 };
 
 use crate::clock::now_secs;

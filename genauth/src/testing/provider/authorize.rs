@@ -1,8 +1,9 @@
 //! The browser-facing endpoints: authorization (RFC 6749 §4.1.1 with PKCE, RFC 7636) with its login
 //! page, and end-session (OpenID Connect RP-Initiated Logout 1.0).
 
+use super::backchannel::PendingLogout;
 use super::server::{ProviderRequest, html, redirect};
-use super::state::{Code, Interaction, State, random};
+use super::state::{Code, Interaction, ProviderSession, State, random};
 use super::{DEFAULT_USERNAME, LoginMode, TestProvider, TestProviderError};
 use crate::config::ClientAuthMethod;
 use http_body_util::Full;
@@ -121,11 +122,20 @@ fn approve(state: &mut State, interaction: Interaction, username: String) -> Rep
         &state.issuer,
     );
     let expires_at = state.now() + state.lifetimes.authorization_code.as_secs();
+    let sid = random();
+    state.sessions.insert(
+        sid.clone(),
+        ProviderSession {
+            username: username.clone(),
+            clients: vec![interaction.client_id.clone()],
+        },
+    );
     state.codes.insert(
         code,
         Code {
             request: interaction,
             username,
+            sid,
             expires_at,
             grant: None,
         },
@@ -150,9 +160,15 @@ fn redirect_with(uri: &str, pairs: &[(&str, &str)], state: Option<&str>, issuer:
     redirect(url.as_str())
 }
 
-/// `GET|POST /logout`: the RP-Initiated Logout 1.0 §2 request; redirects only to a registered
-/// `post_logout_redirect_uri` (§3) of the client named by `client_id` or the `id_token_hint`'s `aud`.
-pub(crate) fn end_session(state: &State, request: &ProviderRequest) -> Reply {
+/// `GET|POST /logout`: the RP-Initiated Logout 1.0 §2 request. An `id_token_hint` must be an ID
+/// token this provider issued (§2: the OP validates it; an error page otherwise); its provider
+/// session ends, and the logout tokens to deliver for it are returned with the answer. Redirects
+/// only to a registered `post_logout_redirect_uri` (§3) of the client named by `client_id` or the
+/// hint's `aud`.
+pub(crate) fn end_session(
+    state: &mut State,
+    request: &ProviderRequest,
+) -> (Reply, Vec<PendingLogout>) {
     let params = if request.form.get("post_logout_redirect_uri").is_some()
         || request.form.get("id_token_hint").is_some()
     {
@@ -160,29 +176,40 @@ pub(crate) fn end_session(state: &State, request: &ProviderRequest) -> Reply {
     } else {
         &request.query
     };
+    let hint = params.get("id_token_hint");
+    let pending = match hint.map(|h| state.id_tokens.get(h).cloned()) {
+        Some(None) => {
+            let page = error_page("id_token_hint was not issued by this provider");
+            return (page, Vec::new());
+        }
+        Some(Some(sid)) => state.end_provider_session(&sid),
+        None => Vec::new(),
+    };
     let Some(target) = params.get("post_logout_redirect_uri") else {
-        return html(
+        let page = html(
             StatusCode::OK,
             page("Signed out", "<p>You are signed out.</p>"),
         );
+        return (page, pending);
     };
     let client_id = params
         .get("client_id")
         .map(str::to_owned)
-        .or_else(|| params.get("id_token_hint").and_then(hint_audience));
+        .or_else(|| hint.and_then(hint_audience));
     let registered = client_id
         .and_then(|id| state.clients.get(&id))
         .is_some_and(|c| c.post_logout_redirect_uris.iter().any(|u| u == target));
     if !registered {
-        return error_page("post_logout_redirect_uri is not registered for this client");
+        let page = error_page("post_logout_redirect_uri is not registered for this client");
+        return (page, pending);
     }
     let Ok(mut url) = Url::parse(target) else {
-        return error_page("post_logout_redirect_uri is not a URL");
+        return (error_page("post_logout_redirect_uri is not a URL"), pending);
     };
     if let Some(value) = params.get("state") {
         url.query_pairs_mut().append_pair("state", value);
     }
-    redirect(url.as_str())
+    (redirect(url.as_str()), pending)
 }
 
 /// The `aud` of an ID token hint (its signature does not matter for choosing the client; the

@@ -13,12 +13,20 @@
 //! | userinfo (OIDC Core §5.3) | `/userinfo` | an active access token with `openid` scope (`Bearer` header) |
 //! | introspection (RFC 7662) | `/introspect` | client authentication; `active: false` for unknown, expired or revoked tokens |
 //! | revocation (RFC 7009) | `/revoke` | client authentication; a token of another client is left alone; revoking a refresh token revokes its grant |
-//! | end-session (OIDC RP-Initiated Logout 1.0) | `/logout` | `post_logout_redirect_uri` registered for the client named by `client_id` or the `id_token_hint` |
+//! | end-session (OIDC RP-Initiated Logout 1.0) | `/logout` | `id_token_hint`, if given, issued by this provider (else an error page); `post_logout_redirect_uri` registered for the client named by `client_id` or the hint; ends the hint's provider session, with back-channel logout |
+//! | back-channel logout (OIDC Back-Channel Logout 1.0 §2.5) | POST to each client's `backchannel_logout_uri` | a logout token (`typ: logout+jwt`, `iss`, `aud`, `iat`, `exp`, `jti`, `events`, `sub`, `sid`) for each client signed in through the ended provider session; answers recorded |
 //!
 //! Test controls: claims per user ([`TestProvider::set_user_claims`]), token lifetimes
 //! ([`TestProvider::set_lifetimes`]), key rotation ([`TestProvider::rotate_keys`]), an outage switch
 //! ([`TestProvider::set_outage`]: every endpoint answers 503 or hangs), and a record of the requests
-//! received ([`TestProvider::requests`]).
+//! received ([`TestProvider::requests`]), signing a user out at the provider
+//! ([`TestProvider::logout_user`], with back-channel logout), and a record of the back-channel
+//! deliveries ([`TestProvider::backchannel_deliveries`]).
+//!
+//! Every sign-in starts a provider session of its own: its ID tokens carry its `sid`, and ending it
+//! (end-session with that session's `id_token_hint`, or [`TestProvider::logout_user`]) delivers a
+//! logout token to every client registered with [`TestClient::backchannel_logout_uri`] that signed
+//! in through it.
 //!
 //! The server runs as tasks on the Tokio runtime that started it: a test that blocks that runtime's
 //! only thread (a blocking HTTP client on `#[tokio::test]`) stops the provider too.
@@ -58,6 +66,7 @@
 //! ```
 
 mod authorize;
+mod backchannel;
 mod server;
 mod state;
 mod token;
@@ -165,6 +174,7 @@ pub struct TestClient {
     pub(crate) auth_method: ClientAuthMethod,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) post_logout_redirect_uris: Vec<String>,
+    pub(crate) backchannel_logout_uri: Option<String>,
 }
 
 impl TestClient {
@@ -176,6 +186,7 @@ impl TestClient {
             auth_method: ClientAuthMethod::ClientSecretBasic,
             redirect_uris: Vec::new(),
             post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
         }
     }
 
@@ -212,6 +223,16 @@ impl TestClient {
         self
     }
 
+    /// Registers the client's `backchannel_logout_uri` (OIDC Back-Channel Logout 1.0 §2.2; sessions
+    /// required: every logout token carries `sid` and `sub`). When a provider session the client
+    /// signed in through ends, the provider POSTs a logout token there (see
+    /// [`TestProvider::backchannel_deliveries`]).
+    #[must_use]
+    pub fn backchannel_logout_uri(mut self, uri: impl Into<String>) -> Self {
+        self.backchannel_logout_uri = Some(uri.into());
+        self
+    }
+
     /// The `client_id`.
     pub fn id(&self) -> &str {
         &self.id
@@ -241,6 +262,28 @@ impl RecordedRequest {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     }
+}
+
+/// One back-channel logout delivery (OIDC Back-Channel Logout 1.0 §2.5): the logout token the
+/// provider POSTed and how the client answered.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct BackchannelDelivery {
+    /// The client it was sent to.
+    pub client_id: String,
+    /// Its `backchannel_logout_uri`.
+    pub uri: String,
+    /// The user (`sub` of the token).
+    pub sub: String,
+    /// The provider session that ended (`sid` of the token).
+    pub sid: String,
+    /// The logout token sent (a JWT; a test double's record, so it is kept whole).
+    pub logout_token: String,
+    /// The HTTP status the client answered (§2.8: 200 on success, 400 for a bad token); `None` when
+    /// the POST failed (see `error`).
+    pub status: Option<u16>,
+    /// Why the POST failed (connection refused, a timeout of 5 seconds), if it did.
+    pub error: Option<String>,
 }
 
 /// Configures a [`TestProvider`] before it starts: [`TestProvider::builder`].
@@ -313,6 +356,7 @@ impl TestProviderBuilder {
             state: Mutex::new(state),
             outage,
             requests: Mutex::new(Vec::new()),
+            deliveries: Mutex::new(Vec::new()),
         });
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(server::serve(listener, shared.clone(), stopped));
@@ -329,6 +373,7 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) outage: watch::Sender<Outage>,
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
+    pub(crate) deliveries: Mutex<Vec<BackchannelDelivery>>,
 }
 
 impl Shared {
@@ -447,6 +492,31 @@ impl TestProvider {
         let mut requests = self.requests();
         requests.retain(|r| r.path == path);
         requests
+    }
+
+    /// Signs `username` out at the provider, as if they signed out in another application: ends
+    /// every provider session of theirs and delivers back-channel logout to each client that signed
+    /// in through one (waiting for the answers, at most 5 seconds each). Their tokens stay valid
+    /// (as at `oidc-provider`, logout ends sessions, not grants). Returns the deliveries made.
+    pub async fn logout_user(&self, username: &str) -> Vec<BackchannelDelivery> {
+        let pending = {
+            let mut state = self.shared.state();
+            let sids = state.sessions_of(username);
+            sids.iter()
+                .flat_map(|sid| state.end_provider_session(sid))
+                .collect()
+        };
+        backchannel::deliver(&self.shared, pending).await
+    }
+
+    /// Every back-channel logout delivery made so far (by end-session requests and
+    /// [`Self::logout_user`]), oldest first.
+    pub fn backchannel_deliveries(&self) -> Vec<BackchannelDelivery> {
+        self.shared
+            .deliveries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Follows an authorization URL as a browser would, in [`LoginMode::AutoApprove`] (or signing in

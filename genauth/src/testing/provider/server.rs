@@ -2,7 +2,7 @@
 //! switch, routing, and the response shapes every endpoint uses.
 
 use super::state::{Form, OAuthError};
-use super::{Outage, RecordedRequest, Shared, authorize, token};
+use super::{Outage, RecordedRequest, Shared, authorize, backchannel, token};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
@@ -117,6 +117,12 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Full<By
         },
         authorization: header_text(&header::AUTHORIZATION),
     };
+    if request.path == "/logout" && matches!(request.method, Method::GET | Method::POST) {
+        // End-session answers after the back-channel deliveries, sent with the state unlocked.
+        let (reply, pending) = authorize::end_session(&mut shared.state(), &request);
+        backchannel::deliver(shared, pending).await;
+        return reply;
+    }
     route(shared, &request)
 }
 
@@ -129,7 +135,6 @@ fn route(shared: &Shared, request: &ProviderRequest) -> Response<Full<Bytes>> {
         }
         "/jwks" if get => json(StatusCode::OK, &shared.state().jwks()),
         "/authorize" if get || post => authorize::authorization(&mut shared.state(), request),
-        "/logout" if get || post => authorize::end_session(&shared.state(), request),
         "/token" if post => oauth(token::token(&mut shared.state(), request)),
         "/userinfo" if get || post => token::userinfo(&shared.state(), request),
         "/introspect" if post => oauth(token::introspect(&shared.state(), request)),
@@ -159,6 +164,8 @@ fn discovery(issuer: &str) -> Value {
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "claims_supported": ["sub", "name", "preferred_username", "email", "email_verified"],
         "authorization_response_iss_parameter_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     })
 }
 

@@ -50,11 +50,21 @@ pub(crate) struct Interaction {
     pub(crate) code_challenge: Option<String>,
 }
 
+/// A provider session (OIDC Back-Channel Logout 1.0 §2.1 `sid`): one per sign-in (there is no
+/// browser session to reuse), with the clients that were given a code in it.
+#[derive(Debug)]
+pub(crate) struct ProviderSession {
+    pub(crate) username: String,
+    pub(crate) clients: Vec<String>,
+}
+
 /// An issued authorization code (RFC 6749 §4.1.2).
 #[derive(Debug)]
 pub(crate) struct Code {
     pub(crate) request: Interaction,
     pub(crate) username: String,
+    /// The provider session the code was issued in.
+    pub(crate) sid: String,
     pub(crate) expires_at: u64,
     /// Set by the first exchange; a second one is refused and revokes `grant`.
     pub(crate) grant: Option<u64>,
@@ -70,6 +80,8 @@ pub(crate) struct TokenRecord {
     pub(crate) scope: String,
     /// The RFC 8707 `resource` asked for: the access token's `aud`.
     pub(crate) resource: Option<String>,
+    /// The provider session of a user grant (the `sid` of its ID tokens).
+    pub(crate) sid: Option<String>,
     pub(crate) issued_at: u64,
     pub(crate) expires_at: u64,
     /// Revoked, or (refresh tokens) rotated away.
@@ -96,6 +108,10 @@ pub(crate) struct State {
     pub(crate) codes: HashMap<String, Code>,
     pub(crate) access_tokens: HashMap<String, TokenRecord>,
     pub(crate) refresh_tokens: HashMap<String, TokenRecord>,
+    /// Provider sessions by `sid`.
+    pub(crate) sessions: HashMap<String, ProviderSession>,
+    /// Every ID token issued → its `sid`: an `id_token_hint` is honoured only if it is one of them.
+    pub(crate) id_tokens: HashMap<String, String>,
     next_grant: u64,
 }
 
@@ -114,6 +130,8 @@ impl State {
             codes: HashMap::new(),
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            sessions: HashMap::new(),
+            id_tokens: HashMap::new(),
             next_grant: 1,
         }
     }

@@ -87,17 +87,22 @@ fn authorization_code(
         (None, None) => {}
     }
     code.grant = Some(grant);
-    let (username, scope, nonce) = (
+    let (username, scope, nonce, sid) = (
         code.username.clone(),
         code.request.scope.clone(),
         code.request.nonce.clone(),
+        code.sid.clone(),
     );
+    let user = User {
+        username: &username,
+        sid: Some(&sid),
+    };
     let resource = form.get("resource").map(str::to_owned);
     Ok(issue(
         state,
         grant,
         client_id,
-        &username,
+        user,
         &scope,
         nonce.as_deref(),
         resource,
@@ -149,30 +154,48 @@ fn refresh(
         None => granted,
     };
     record.revoked = true;
-    let (grant, username) = (record.grant, record.username.clone().unwrap_or_default());
+    let (grant, username, sid) = (
+        record.grant,
+        record.username.clone().unwrap_or_default(),
+        record.sid.clone(),
+    );
     let resource = form
         .get("resource")
         .map(str::to_owned)
         .or_else(|| record.resource.clone());
+    let user = User {
+        username: &username,
+        sid: sid.as_deref(),
+    };
     Ok(issue(
-        state, grant, client_id, &username, &scope, None, resource, now,
+        state, grant, client_id, user, &scope, None, resource, now,
     ))
 }
 
-/// The token response of a user grant: a JWT access token, an ID token with `at_hash`, and a refresh
-/// token when `offline_access` was granted (OIDC Core §11).
+/// Who a user grant is for: the user, and the provider session it was signed in to.
+#[derive(Clone, Copy)]
+struct User<'a> {
+    username: &'a str,
+    sid: Option<&'a str>,
+}
+
+/// The token response of a user grant: a JWT access token, an ID token with `at_hash` (and the
+/// provider session's `sid`, Back-Channel Logout 1.0 §2.1), and a refresh token when
+/// `offline_access` was granted (OIDC Core §11).
 #[allow(clippy::too_many_arguments)] // one private call shape for the two user grants
 fn issue(
     state: &mut State,
     grant: u64,
     client_id: &str,
-    username: &str,
+    user: User<'_>,
     scope: &str,
     nonce: Option<&str>,
     resource: Option<String>,
     now: u64,
 ) -> Value {
     let lifetimes = state.lifetimes;
+    let username = user.username;
+    let sid = user.sid.map(str::to_owned);
     let mut access = record(
         grant,
         client_id,
@@ -182,6 +205,7 @@ fn issue(
         lifetimes.access_token.as_secs(),
     );
     access.resource = resource;
+    access.sid.clone_from(&sid);
     let access_token = state.issue_access_token(access);
     let mut claims = state.user_claims(username, scope);
     claims.insert("aud".into(), client_id.into());
@@ -192,7 +216,13 @@ fn issue(
     if let Some(nonce) = nonce {
         claims.insert("nonce".into(), nonce.into());
     }
+    if let Some(sid) = &sid {
+        claims.insert("sid".into(), sid.as_str().into());
+    }
     let id_token = state.signer().mint(Value::Object(claims));
+    if let Some(sid) = &sid {
+        state.id_tokens.insert(id_token.clone(), sid.clone());
+    }
     let mut body = json!({
         "access_token": access_token,
         "token_type": "Bearer",
@@ -201,7 +231,7 @@ fn issue(
         "scope": scope,
     });
     if scope.split(' ').any(|s| s == "offline_access") {
-        let refresh = record(
+        let mut refresh = record(
             grant,
             client_id,
             Some(username),
@@ -209,6 +239,7 @@ fn issue(
             now,
             lifetimes.refresh_token.as_secs(),
         );
+        refresh.sid = sid;
         body["refresh_token"] = state.issue_refresh_token(refresh).into();
     }
     body
@@ -228,6 +259,7 @@ fn record(
         username: username.map(str::to_owned),
         scope: scope.to_owned(),
         resource: None,
+        sid: None,
         issued_at: now,
         expires_at: now + lifetime_secs,
         revoked: false,
