@@ -10,7 +10,6 @@ use genauth_tests::flows::{finish_sign_in, query_param};
 use genauth_tests::op::decode_jwt;
 use serde_json::json;
 use std::time::Duration;
-use url::Url;
 
 const REDIRECT_URI: &str = "http://app.test/callback";
 
