@@ -12,7 +12,8 @@
 #     (examples/tests/e2e/browser.rs): installed if missing; once present, GENAUTH_BROWSER_TESTS=required
 #     makes those tests fail rather than skip. When they cannot be installed, the script says so and the
 #     browser tests print SKIPPED;
-#   - then `cargo test --workspace` (unit, doc, mock and end-to-end tests).
+#   - then `cargo test --workspace` (unit, doc, mock and end-to-end tests), and the tests of
+#     downstream/, a user's crate outside the workspace built on the packaged crates.
 # CI (.ci/run) also needs the `rustfmt` and `clippy` components, and jq; it checks them itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,3 +86,17 @@ fi
 
 echo "==> cargo test --workspace"
 cargo test --workspace "$@"
+
+# A user's crate outside the workspace (downstream/), built on what crates.io would serve: the
+# `.crate` files of `cargo package`, unpacked into target/downstream (its [patch.crates-io]).
+echo "==> downstream/: a crate outside the workspace, on the packaged genauth and genauth-axum"
+cargo package -p genauth -p genauth-axum --no-verify --locked --quiet
+rm -rf target/downstream
+mkdir -p target/downstream
+for crate in genauth genauth-axum; do
+  pkgid=$(cargo pkgid -p "$crate")  # path+file:///…/genauth#0.1.0 (or …#genauth@0.1.0)
+  version=${pkgid##*[#@]}
+  mkdir -p "target/downstream/$crate"
+  tar -xzf "target/package/$crate-$version.crate" -C "target/downstream/$crate" --strip-components=1
+done
+cargo test --manifest-path downstream/Cargo.toml --locked --target-dir target "$@"
