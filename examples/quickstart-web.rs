@@ -7,7 +7,9 @@
 //!
 //! Access tokens live 30 seconds, under the session's refresh skew: every request after sign-in
 //! refreshes them (with refresh-token rotation) and rewrites the session cookie. Logout revokes the
-//! refresh token and goes through the provider's end-session endpoint back to `/`.
+//! refresh token and goes through the provider's end-session endpoint back to `/`; the provider ends
+//! its session there and POSTs a logout token to the app's `/backchannel-logout` (OpenID Connect
+//! Back-Channel Logout 1.0), which ends every copy of the session.
 //!
 //! ```sh
 //! cargo run -p genauth-examples --bin quickstart-web   # BIND=127.0.0.1:3000 by default
@@ -33,7 +35,8 @@ async fn main() {
         .client(
             TestClient::confidential(CLIENT_ID, CLIENT_SECRET)
                 .redirect_uri(format!("{base}/callback"))
-                .post_logout_redirect_uri(format!("{base}/")),
+                .post_logout_redirect_uri(format!("{base}/"))
+                .backchannel_logout_uri(format!("{base}/backchannel-logout")),
         )
         .lifetimes(TokenLifetimes::default().access_token(Duration::from_secs(30)))
         .start()
