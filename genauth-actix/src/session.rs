@@ -86,6 +86,7 @@ impl SessionLayer {
         let decision = match step {
             SessionStep::Proceed(proceed) => Ok(proceed),
             SessionStep::Refresh(refresh) => refresh.run().await,
+            SessionStep::Load(load) => load.run().await,
             SessionStep::Respond(answer) => Err(answer),
         };
         let mut proceed = match decision {

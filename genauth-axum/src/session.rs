@@ -125,6 +125,14 @@ where
                     request: Some(request),
                 }
             }
+            SessionStep::Load(load) => {
+                let clone = self.inner.clone();
+                State::Refreshing {
+                    refreshing: Box::pin(load.run()),
+                    service: Some(std::mem::replace(&mut self.inner, clone)),
+                    request: Some(request),
+                }
+            }
             SessionStep::Proceed(proceed) => next(&mut self.inner, request, Ok(proceed)),
             SessionStep::Respond(answer) => next(&mut self.inner, request, Err(answer)),
         };

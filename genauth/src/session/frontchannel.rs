@@ -63,6 +63,7 @@ impl SessionManager {
         match self.end_provider_session(&sid) {
             Ok(()) => {
                 tracing::info!("front-channel logout: provider session ended");
+                self.spawn_store_end(&sid);
                 Reply {
                     status: 200,
                     headers: vec![
@@ -78,5 +79,25 @@ impl SessionManager {
                 "Sign-out is unavailable right now; try again.\n",
             ),
         }
+    }
+}
+
+impl SessionManager {
+    /// With a server-side store, deletes the sessions of `sid` from it in the background (this
+    /// route answers synchronously; the ended sessions already read as signed out here, through
+    /// the revocation list). Needs a Tokio runtime; without one only this instance knows.
+    fn spawn_store_end(&self, sid: &str) {
+        let (Some(store), Ok(runtime)) = (
+            self.get_session_store().cloned(),
+            tokio::runtime::Handle::try_current(),
+        ) else {
+            return;
+        };
+        let sid = sid.to_owned();
+        runtime.spawn(async move {
+            if let Err(e) = store.delete_provider_session(&sid).await {
+                tracing::error!(error = %e, "front-channel logout: sessions could not be deleted from the store");
+            }
+        });
     }
 }
