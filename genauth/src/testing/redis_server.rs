@@ -104,6 +104,23 @@ impl RedisServer {
         let _ = self.child.wait();
     }
 
+    /// Freezes the server (`SIGSTOP`): connections stay open and nothing answers, a hung Redis.
+    /// [`resume`](Self::resume) thaws it with its data.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a [`pause`](Self::pause)d server (`SIGCONT`).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status();
+    }
+
     /// Runs one command (inline protocol, e.g. `"DBSIZE"`) and returns the raw reply.
     pub fn command(&self, command: &str) -> Option<String> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
