@@ -343,6 +343,7 @@ macro_rules! store_tests {
                 redis_store_two_instances_share_sessions_and_logout,
                 redis_outage_answers_503_and_keeps_the_session,
                 redis_store_backchannel_logout_reaches_every_instance,
+                redis_store_frontchannel_logout_reaches_every_instance,
             ]
         );
     };

@@ -139,3 +139,33 @@ pub async fn redis_store_backchannel_logout_reaches_every_instance<R: WebRoutes>
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(get_with(&first, "/", HTML, &saved).await.body, "anonymous");
 }
+
+/// A front-channel logout loaded on one instance ends the session on the other (the store
+/// deletion runs right after the answer: the other instance sees it within moments).
+pub async fn redis_store_frontchannel_logout_reaches_every_instance<R: WebRoutes>() {
+    let Some(server) = RedisServer::for_test() else {
+        return;
+    };
+    let p = MockProvider::start(Protocol::Oidc).await;
+    let first = R::app_with(manager(&p, redis(&server))).await;
+    let second = R::app_with(manager(&p, redis(&server))).await;
+    let jar = sign_in(&p, &first, 3600, "rt-1").await;
+    let saved = jar.header();
+    let iss: String = url::form_urlencoded::byte_serialize(p.issuer.issuer().as_bytes()).collect();
+    let reply = second
+        .send(Request::get(format!(
+            "/frontchannel-logout?iss={iss}&sid={SID}"
+        )))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(get_with(&second, "/", HTML, &saved).await.body, "anonymous");
+    let mut body = String::new();
+    for _ in 0..40 {
+        body = get_with(&first, "/", HTML, &saved).await.body;
+        if body == "anonymous" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(body, "anonymous", "ended on the other instance too");
+}
