@@ -73,7 +73,15 @@ pub async fn redis_store_two_instances_share_sessions_and_logout<R: WebRoutes>()
     let reply = jar.get(&second, "/logout", HTML).await;
     assert_eq!(reply.status, 302, "{}", reply.body);
     for app in [&first, &second] {
-        assert_eq!(get_with(app, "/", HTML, &saved).await.body, "anonymous");
+        let home = get_with(app, "/", HTML, &saved).await;
+        assert_eq!(home.body, "anonymous");
+        assert!(
+            home.set_cookies()
+                .iter()
+                .any(|c| c.starts_with("genauth_session=;") && c.contains("Max-Age=0")),
+            "the dead cookie is removed: {:?}",
+            home.set_cookies()
+        );
         assert_eq!(get_with(app, "/profile", HTML, &saved).await.status, 302);
     }
 }

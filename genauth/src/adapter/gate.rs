@@ -159,9 +159,15 @@ impl Load {
             Ok(Some(session)) if manager.needs_refresh(&session) => {
                 manager.refresh_session(session, request.cookies()).await
             }
-            Ok(session) => LoadedSession {
-                session,
+            Ok(Some(session)) => LoadedSession {
+                session: Some(session),
                 set_cookies: Vec::new(),
+            },
+            // Ended (logout elsewhere, expired): the cookie goes, so that the browser stops
+            // sending a reference to nothing.
+            Ok(None) => LoadedSession {
+                session: None,
+                set_cookies: manager.clear(request.cookies()),
             },
         };
         gate.admit(loaded, &request)

@@ -107,6 +107,15 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
+    async fn update(&self, id: &str, session: &Session, ttl: Duration) -> Result<bool, StoreError> {
+        let entry = Entry {
+            session: Arc::new(session.clone()),
+            until: now_secs().saturating_add(ttl.as_secs()),
+        };
+        // Only over an entry still there (atomically, under the shard's lock).
+        Ok(self.sessions.replace(id.to_owned(), entry, false).is_ok())
+    }
+
     async fn delete(&self, id: &str) -> Result<(), StoreError> {
         self.sessions.remove(id);
         Ok(())
@@ -178,7 +187,21 @@ mod tests {
         let loaded = store.load(id).await.unwrap().unwrap();
         assert_eq!(loaded.id(), s.id());
         assert_eq!(loaded.user.sub, "u-1");
+        let mut renewed = s.clone();
+        renewed.user.sub = "u-renewed".into();
+        assert!(
+            store
+                .update(id, &renewed, Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.load(id).await.unwrap().unwrap().user.sub, "u-renewed");
         store.delete(id).await.unwrap();
+        assert!(store.load(id).await.unwrap().is_none());
+        assert!(
+            !store.update(id, &s, Duration::from_secs(60)).await.unwrap(),
+            "no update over a deleted session"
+        );
         assert!(store.load(id).await.unwrap().is_none());
     }
 
