@@ -344,6 +344,7 @@ macro_rules! store_tests {
                 redis_outage_answers_503_and_keeps_the_session,
                 redis_store_backchannel_logout_reaches_every_instance,
                 redis_store_frontchannel_logout_reaches_every_instance,
+                redis_revocations_end_cookie_sessions_on_every_instance,
             ]
         );
     };

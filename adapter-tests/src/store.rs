@@ -177,3 +177,39 @@ pub async fn redis_store_frontchannel_logout_reaches_every_instance<R: WebRoutes
     }
     assert_eq!(body, "anonymous", "ended on the other instance too");
 }
+
+/// Sessions in their sealed cookie, revocations shared in Redis: a logout on one instance signs
+/// the saved cookie out on the other; a Redis outage is 503 there too.
+pub async fn redis_revocations_end_cookie_sessions_on_every_instance<R: WebRoutes>() {
+    let Some(server) = RedisServer::for_test() else {
+        return;
+    };
+    let p = MockProvider::start(Protocol::Oidc).await;
+    let cookie_mode = |p: &MockProvider| {
+        let codec = SessionCodec::new(&[42u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let options = RedisStoreOptions::default()
+            .connect_timeout(Duration::from_millis(300))
+            .response_timeout(Duration::from_millis(300));
+        let revocations =
+            RedisStore::open(&server.url(), options).unwrap_or_else(|e| panic!("{e}"));
+        SessionManager::new(p.client.clone(), codec).shared_revocations(Arc::new(revocations))
+    };
+    let first = R::app_with(cookie_mode(&p)).await;
+    let second = R::app_with(cookie_mode(&p)).await;
+    let mut jar = sign_in(&p, &first, 3600, "rt-1").await;
+    let saved = jar.header();
+    assert!(saved.len() > 300, "the session is in its cookie");
+    assert_eq!(
+        get_with(&second, "/", HTML, &saved).await.body,
+        "Ada Lovelace"
+    );
+    server.pause();
+    assert_eq!(get_with(&second, "/", HTML, &saved).await.status, 503);
+    server.resume();
+    let reply = jar.get(&first, "/logout", HTML).await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    for app in [&first, &second] {
+        assert_eq!(get_with(app, "/", HTML, &saved).await.body, "anonymous");
+        assert_eq!(get_with(app, "/profile", HTML, &saved).await.status, 302);
+    }
+}

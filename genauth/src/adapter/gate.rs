@@ -40,8 +40,9 @@ pub enum SessionStep {
     Proceed(Proceed),
     /// The session's access token is due: await [`Refresh::run`], then act on the step it returns.
     Refresh(Box<Refresh>),
-    /// The session is in a server-side store: await [`Load::run`] (it loads, refreshes when due,
-    /// and decides like [`Refresh::run`]; a store failure answers 503).
+    /// The session is in a server-side store, or its cookie session must be checked against the
+    /// shared revocations: await [`Load::run`] (it loads or checks, refreshes when due, and decides
+    /// like [`Refresh::run`]; a store failure answers 503).
     Load(Box<Load>),
     /// Answer without calling the handler (login required and no session): a redirect to sign in
     /// for a browser, 401 otherwise, with the session cookies to set.
@@ -140,8 +141,18 @@ impl Refresh {
 #[must_use]
 pub struct Load {
     gate: SessionGate,
-    id: String,
+    pending: Pending,
     request: RequestHead,
+}
+
+/// What a [`Load`] starts from.
+// `Load` is boxed in its step: the size of the larger variant costs no copy.
+#[allow(clippy::large_enum_variant)]
+enum Pending {
+    /// The session ID sealed in the cookie (a server-side store).
+    Stored(String),
+    /// The session opened from its cookie, to check against the shared revocations.
+    Opened(Session),
 }
 
 impl Load {
@@ -149,9 +160,17 @@ impl Load {
     /// follows: call the handler (`Ok`), or answer (`Err`: 503 when the store cannot answer — the
     /// session is not ended; login required and no session).
     pub async fn run(self) -> Result<Proceed, Reply> {
-        let Self { gate, id, request } = self;
+        let Self {
+            gate,
+            pending,
+            request,
+        } = self;
         let manager = &gate.manager;
-        let loaded = match manager.load_stored(&id).await {
+        let session = match pending {
+            Pending::Stored(id) => manager.load_stored(&id).await,
+            Pending::Opened(session) => manager.check_revoked(session).await,
+        };
+        let loaded = match session {
             Err(e) => {
                 tracing::error!(error = %e, "session store unavailable; answering 503");
                 return Err(store_unavailable());
@@ -228,13 +247,20 @@ impl SessionGate {
             return match self.manager.stored_id(&request) {
                 Some(id) => SessionStep::Load(Box::new(Load {
                     gate: self.clone(),
-                    id,
+                    pending: Pending::Stored(id),
                     request,
                 })),
                 None => self.admit(LoadedSession::default(), &request).into(),
             };
         }
         match self.manager.open(&request) {
+            Some(session) if self.manager.get_shared_revocations().is_some() => {
+                SessionStep::Load(Box::new(Load {
+                    gate: self.clone(),
+                    pending: Pending::Opened(session),
+                    request,
+                }))
+            }
             Some(session) if self.manager.needs_refresh(&session) => {
                 SessionStep::Refresh(Box::new(Refresh {
                     gate: self.clone(),

@@ -87,16 +87,17 @@ impl SessionManager {
     /// route answers synchronously; the ended sessions already read as signed out here, through
     /// the revocation list). Needs a Tokio runtime; without one only this instance knows.
     fn spawn_store_end(&self, sid: &str) {
-        let (Some(store), Ok(runtime)) = (
-            self.get_session_store().cloned(),
-            tokio::runtime::Handle::try_current(),
-        ) else {
+        if self.get_session_store().is_none() && self.get_shared_revocations().is_none() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        let manager = self.clone();
         let sid = sid.to_owned();
         runtime.spawn(async move {
-            if let Err(e) = store.delete_provider_session(&sid).await {
-                tracing::error!(error = %e, "front-channel logout: sessions could not be deleted from the store");
+            if let Err(e) = manager.end_provider_sessions(&sid).await {
+                tracing::error!(error = %e, "front-channel logout: sessions could not be ended in the shared store");
             }
         });
     }

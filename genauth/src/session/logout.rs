@@ -73,6 +73,9 @@ impl SessionManager {
             telemetry::signed_out(&session.user.sub, session.user.protocol);
             // Logged inside; the browser's cookies are removed all the same.
             let _ = self.end_session(session);
+            if let Err(e) = self.revoke_shared(session).await {
+                tracing::error!(error = %e, "session could not be revoked in the shared revocations at logout; ended on this instance only");
+            }
         }
         // With a server-side store: the record goes, on every instance sharing the store. The ID
         // comes from the cookie, so that a store outage while loading does not keep the session.

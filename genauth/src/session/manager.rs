@@ -71,6 +71,9 @@ pub struct SessionManager {
     pub(super) logout_tokens: Option<Arc<crate::logout_token::LogoutTokenVerifier>>,
     /// The server-side store ([`session_store`](Self::session_store)); `None`: the sealed cookie.
     pub(super) store: Option<Arc<dyn super::SessionStore>>,
+    /// Revocations of cookie sessions shared by every instance
+    /// ([`shared_revocations`](Self::shared_revocations)).
+    pub(super) shared_revocations: Option<Arc<dyn super::RevocationStore>>,
 }
 
 impl fmt::Debug for SessionManager {
@@ -85,6 +88,7 @@ impl fmt::Debug for SessionManager {
             .field("post_logout_redirect_uri", &self.post_logout_redirect_uri)
             .field("absolute_lifetime", &self.absolute_lifetime)
             .field("store", &self.store)
+            .field("shared_revocations", &self.shared_revocations)
             .finish_non_exhaustive()
     }
 }
@@ -115,6 +119,7 @@ impl SessionManager {
             revocations: Arc::new(Revocations::default()),
             logout_tokens: Self::logout_token_verifier(&client).map(Arc::new),
             store: None,
+            shared_revocations: None,
             client,
         }
     }
@@ -267,7 +272,7 @@ impl SessionManager {
 
     /// The last moment a cookie of `session` written until now can open: its absolute end, or
     /// the session TTL from now, whichever comes first.
-    fn last_valid_secs(&self, session: &Session) -> u64 {
+    pub(super) fn last_valid_secs(&self, session: &Session) -> u64 {
         let ttl_end = now_secs().saturating_add(self.cookies.get_session_ttl().as_secs());
         self.ends_at(session).min(ttl_end)
     }

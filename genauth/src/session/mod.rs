@@ -77,7 +77,8 @@ pub use model::{AuthUser, Session, refresh};
 pub use revocation::{DEFAULT_REVOCATION_CAPACITY, Revocations};
 pub use settings::{CookieSettings, DEFAULT_LOGIN_TTL, DEFAULT_SESSION_TTL};
 pub use store::{
-    DEFAULT_MEMORY_STORE_CAPACITY, MemoryStore, RefreshLock, SessionStore, StoreError,
+    DEFAULT_MEMORY_STORE_CAPACITY, MemoryStore, RefreshLock, RevocationStore, SessionStore,
+    StoreError,
 };
 #[cfg(feature = "redis")]
 pub use store::{

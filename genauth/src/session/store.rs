@@ -28,12 +28,14 @@
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+mod revocations;
 
 #[cfg(feature = "redis")]
 pub use self::redis::{
     DEFAULT_REDIS_CONNECT_TIMEOUT, DEFAULT_REDIS_RESPONSE_TIMEOUT, RedisStore, RedisStoreOptions,
 };
 pub use memory::{DEFAULT_MEMORY_STORE_CAPACITY, MemoryStore};
+pub use revocations::RevocationStore;
 
 use super::Session;
 use std::fmt;

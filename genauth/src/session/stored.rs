@@ -2,7 +2,7 @@
 //! sealed session ID; sessions are loaded, saved, refreshed (one instance at a time) and ended in
 //! the store.
 
-use super::store::{SessionStore, StoreError};
+use super::store::{RevocationStore, SessionStore, StoreError};
 use super::{Session, SessionError, SessionManager, chunk_names, refresh};
 use crate::clock::now_secs;
 use crate::web::{RequestCookies, RequestHead};
@@ -35,6 +35,58 @@ impl SessionManager {
     pub fn session_store(mut self, store: Arc<dyn SessionStore>) -> Self {
         self.store = Some(store);
         self
+    }
+
+    /// Records revocations of cookie sessions in `revocations` too (Redis: `RedisStore`), and
+    /// checks every opened cookie session against it: a logout, back-channel or front-channel
+    /// logout, or [`end_user_sessions`](Self::end_user_sessions) on one instance then signs out
+    /// every copy of the cookie on every instance sharing it. Costs one round trip per request
+    /// with a session cookie (an asynchronous step in the session middleware); a store that cannot
+    /// answer is 503. Without a server-side [`session_store`](Self::session_store) only; a
+    /// server-side store deletes records instead. Default: revocations in this process only.
+    pub fn shared_revocations(mut self, revocations: Arc<dyn RevocationStore>) -> Self {
+        self.shared_revocations = Some(revocations);
+        self
+    }
+
+    /// The shared revocations, if any ([`shared_revocations`](Self::shared_revocations)).
+    pub fn get_shared_revocations(&self) -> Option<&Arc<dyn RevocationStore>> {
+        self.shared_revocations.as_ref()
+    }
+
+    /// `session` (opened from its cookie) unless the [shared
+    /// revocations](Self::shared_revocations) say it was ended.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the revocation store cannot answer.
+    pub async fn check_revoked(&self, session: Session) -> Result<Option<Session>, StoreError> {
+        match &self.shared_revocations {
+            Some(revocations) if revocations.is_revoked(&session).await? => {
+                tracing::debug!("session was ended (shared revocations); signed out");
+                Ok(None)
+            }
+            _ => Ok(Some(session)),
+        }
+    }
+
+    /// Records the end of `session` in the shared revocations (nothing without them).
+    pub(super) async fn revoke_shared(&self, session: &Session) -> Result<(), StoreError> {
+        match (&self.shared_revocations, session.id()) {
+            (Some(revocations), Some(id)) => {
+                let ttl = self.last_valid_secs(session).saturating_sub(now_secs());
+                revocations
+                    .revoke_session(id, Duration::from_secs(ttl))
+                    .await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// How long a revocation by `sid` or `sub` must live: as long as any cookie written until now.
+    fn revocation_ttl(&self) -> Duration {
+        self.cookies
+            .get_session_ttl()
+            .min(self.get_absolute_lifetime())
     }
 
     /// The server-side store, if any ([`session_store`](Self::session_store)).
@@ -77,7 +129,10 @@ impl SessionManager {
     /// [`StoreError`] when the server-side store cannot answer.
     pub async fn fetch(&self, request: &RequestHead) -> Result<Option<Session>, StoreError> {
         if self.store.is_none() {
-            return Ok(self.open(request));
+            return match self.open(request) {
+                Some(session) => self.check_revoked(session).await,
+                None => Ok(None),
+            };
         }
         match self.stored_id(request) {
             Some(id) => self.load_stored(&id).await,
@@ -158,6 +213,11 @@ impl SessionManager {
         if let Some(store) = &self.store {
             store.delete_subject(sub).await?;
         }
+        if let Some(revocations) = &self.shared_revocations {
+            revocations
+                .revoke_subject(sub, now_secs(), self.revocation_ttl())
+                .await?;
+        }
         Ok(())
     }
 
@@ -170,6 +230,11 @@ impl SessionManager {
         self.end_provider_session(sid)?;
         if let Some(store) = &self.store {
             store.delete_provider_session(sid).await?;
+        }
+        if let Some(revocations) = &self.shared_revocations {
+            revocations
+                .revoke_provider_session(sid, self.revocation_ttl())
+                .await?;
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! [`RedisStore`]: server-side sessions in Redis, shared by every instance of the application.
 
-use super::{RefreshLock, SessionStore, StoreError};
+use super::{RefreshLock, RevocationStore, SessionStore, StoreError};
 use crate::session::Session;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::fmt;
@@ -300,6 +300,70 @@ impl SessionStore for RedisStore {
                 .arg(1)
                 .arg(self.key("lock", id))
                 .arg(&lock.token)
+                .query_async::<()>(&mut connection),
+        )
+        .await
+    }
+}
+
+/// Revocations of cookie sessions: `{prefix}revoked:session:{id}`, `{prefix}revoked:sid:{sid}`
+/// (`1`) and `{prefix}revoked:sub:{sub}` (the second up to which the user's sessions are ended),
+/// each with its TTL; a check is one `MGET`.
+#[async_trait::async_trait]
+impl RevocationStore for RedisStore {
+    async fn revoke_session(&self, id: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.set_with_ttl(self.key("revoked:session", id), "1".to_owned(), ttl)
+            .await
+    }
+
+    async fn revoke_provider_session(&self, sid: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.set_with_ttl(self.key("revoked:sid", sid), "1".to_owned(), ttl)
+            .await
+    }
+
+    async fn revoke_subject(
+        &self,
+        sub: &str,
+        at_secs: u64,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.set_with_ttl(self.key("revoked:sub", sub), at_secs.to_string(), ttl)
+            .await
+    }
+
+    async fn is_revoked(&self, session: &Session) -> Result<bool, StoreError> {
+        let mut get = redis::cmd("MGET");
+        get.arg(self.key("revoked:sub", &session.user.sub));
+        get.arg(self.key("revoked:session", session.id().unwrap_or_default()));
+        if let Some(sid) = session.provider_sid() {
+            get.arg(self.key("revoked:sid", sid));
+        }
+        let mut connection = self.connection.clone();
+        let values: Vec<Option<String>> = self.bounded(get.query_async(&mut connection)).await?;
+        let mut values = values.into_iter();
+        let by_sub = values
+            .next()
+            .flatten()
+            .and_then(|at| at.parse::<u64>().ok())
+            .is_some_and(|at| session.created_at_secs() <= at);
+        Ok(by_sub || values.any(|v| v.is_some()))
+    }
+}
+
+impl RedisStore {
+    async fn set_with_ttl(
+        &self,
+        key: String,
+        value: String,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        self.bounded(
+            redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("PX")
+                .arg(millis(ttl))
                 .query_async::<()>(&mut connection),
         )
         .await

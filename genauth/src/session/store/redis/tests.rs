@@ -147,3 +147,47 @@ async fn a_redis_that_never_answers_times_out() {
     );
     drop(listener);
 }
+
+#[tokio::test]
+async fn shared_revocations_end_cookie_sessions_on_every_instance() {
+    use crate::session::tests::{as_request, manager};
+    use crate::web::RequestCookies;
+    let Some(server) = RedisServer::for_test() else {
+        return;
+    };
+    let revocations = Arc::new(store(&server));
+    let a = manager().shared_revocations(Arc::clone(&revocations) as Arc<dyn RevocationStore>);
+    let b = manager().shared_revocations(revocations);
+    let cookie =
+        |session: &Session| as_request(&a.store(session, &RequestCookies::default()).unwrap());
+    let first = cookie(&Session::with_tokens(user(), login_state(0)));
+    assert!(
+        b.fetch(&first).await.unwrap().is_some(),
+        "a cookie session, opened anywhere"
+    );
+    let _ = a.logout(&first, None).await;
+    assert!(
+        b.fetch(&first).await.unwrap().is_none(),
+        "ended on the other instance"
+    );
+
+    let mut with_sid = Session::with_tokens(user(), login_state(0));
+    with_sid.user.claims.insert("sid".into(), "op-9".into());
+    let second = cookie(&with_sid);
+    let third = cookie(&Session::with_tokens(user(), login_state(0)));
+    a.end_provider_sessions("op-9").await.unwrap();
+    assert!(b.fetch(&second).await.unwrap().is_none());
+    assert!(
+        b.fetch(&third).await.unwrap().is_some(),
+        "another provider session"
+    );
+    a.end_user_sessions("u-1").await.unwrap();
+    assert!(
+        b.fetch(&third).await.unwrap().is_none(),
+        "sign out everywhere"
+    );
+    // A later sign-in is not affected.
+    let mut later = Session::with_tokens(user(), login_state(0));
+    later.created_at += 5;
+    assert!(b.fetch(&cookie(&later)).await.unwrap().is_some());
+}
