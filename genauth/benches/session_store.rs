@@ -6,7 +6,8 @@
 //! - memory: the sealed ID opened, then one lookup in the in-process `MemoryStore`;
 //! - redis: the sealed ID opened, then one `GET` round trip to a real `redis-server` on loopback
 //!   (started by the bench; skipped with a message when `redis-server` is not installed), and the
-//!   same with 16 requests in flight at once (the multiplexed connection pipelines them).
+//!   same with 16 requests in flight at once (the multiplexed connection pipelines them);
+//! - cookie + Redis revocations: the cookie opened, then one `MGET` of its revocation keys.
 //!
 //! Run: `cargo bench -p genauth --features testing,redis --bench session_store`.
 
@@ -45,6 +46,8 @@ async fn run() {
             };
             let redis = manager().session_store(Arc::clone(&store) as Arc<dyn SessionStore>);
             gate("redis", redis.clone(), &session, 10_000).await;
+            let revocations = manager().shared_revocations(store.clone());
+            gate("cookie+redis revocations", revocations, &session, 10_000).await;
             concurrent_redis(redis, &session, 16, 20_000).await;
         }
         Err(e) => println!("redis: SKIPPED ({e})"),

@@ -22,6 +22,7 @@
 //! | store | where | logout ends copies |
 //! | --- | --- | --- |
 //! | sealed cookie (no store, the default) | the browser | on this instance ([`Revocations`](super::Revocations)) |
+//! | sealed cookie + [`RevocationStore`] (`RedisStore`) | the browser | on every instance sharing the revocations |
 //! | [`MemoryStore`] | this process, bounded | on this instance |
 //! | `RedisStore` (feature `redis`) | Redis, shared | on every instance sharing it |
 
