@@ -304,7 +304,7 @@ impl Settings {
     /// When the OS random number generator fails, or the Redis URL is refused.
     pub async fn session_manager(&self, client: Client) -> Result<SessionManager, EnvError> {
         let codec = self.session_codec()?;
-        let manager = SessionManager::new(client, codec).revoke_on_logout(true);
+        let manager = SessionManager::new(client, codec.clone()).revoke_on_logout(true);
         Ok(match &self.session_store {
             SessionStoreSetting::Cookie => {
                 eprintln!("sessions: sealed in the session cookie (GENAUTH_SESSION_STORE=cookie)");
@@ -315,7 +315,8 @@ impl Settings {
                 manager.session_store(Arc::new(MemoryStore::default()))
             }
             SessionStoreSetting::Redis(url) => {
-                let store = RedisStore::open(url, RedisStoreOptions::default())
+                // Sealed with the session keys too: Redis holds no readable token.
+                let store = RedisStore::open(url, RedisStoreOptions::default().seal_with(codec))
                     .map_err(|e| EnvError(format!("GENAUTH_SESSION_STORE: {e}")))?;
                 let at = url::Url::parse(url)
                     .ok()

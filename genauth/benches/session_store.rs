@@ -7,6 +7,7 @@
 //! - redis: the sealed ID opened, then one `GET` round trip to a real `redis-server` on loopback
 //!   (started by the bench; skipped with a message when `redis-server` is not installed), and the
 //!   same with 16 requests in flight at once (the multiplexed connection pipelines them);
+//! - redis sealed: the same, the record sealed at rest (`RedisStoreOptions::seal_with`);
 //! - cookie + Redis revocations: the cookie opened, then one `MGET` of its revocation keys.
 //!
 //! Run: `cargo bench -p genauth --features testing,redis --bench session_store`.
@@ -46,6 +47,21 @@ async fn run() {
             };
             let redis = manager().session_store(Arc::clone(&store) as Arc<dyn SessionStore>);
             gate("redis", redis.clone(), &session, 10_000).await;
+            let sealed = match RedisStore::open(
+                &server.url(),
+                RedisStoreOptions::default()
+                    .seal_with(SessionCodec::generate().unwrap_or_else(|e| panic!("{e}"))),
+            ) {
+                Ok(store) => store,
+                Err(e) => panic!("redis store: {e}"),
+            };
+            gate(
+                "redis sealed",
+                manager().session_store(Arc::new(sealed)),
+                &session,
+                10_000,
+            )
+            .await;
             let revocations = manager().shared_revocations(store.clone());
             gate("cookie+redis revocations", revocations, &session, 10_000).await;
             concurrent_redis(redis, &session, 16, 20_000).await;

@@ -53,6 +53,10 @@ pub enum StoreError {
     /// A session could not be written as JSON for the store.
     #[error("the session could not be serialized for the store: {0}")]
     Serialize(#[source] serde_json::Error),
+    /// A session could not be sealed for the store ([`RedisStoreOptions::seal_with`]).
+    #[cfg(feature = "redis")]
+    #[error("the session could not be sealed for the store")]
+    Seal,
     /// Another instance held the session's refresh lock for longer than the lock's lifetime.
     #[error("another instance is still refreshing this session")]
     RefreshBusy,

@@ -1,7 +1,7 @@
 //! [`RedisStore`]: server-side sessions in Redis, shared by every instance of the application.
 
 use super::{RefreshLock, RevocationStore, SessionStore, StoreError};
-use crate::session::Session;
+use crate::session::{Session, SessionCodec};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::fmt;
 use std::future::Future;
@@ -24,6 +24,7 @@ pub struct RedisStoreOptions {
     prefix: String,
     connect_timeout: Duration,
     response_timeout: Duration,
+    seal: Option<SessionCodec>,
 }
 
 impl Default for RedisStoreOptions {
@@ -32,6 +33,7 @@ impl Default for RedisStoreOptions {
             prefix: "genauth:".to_owned(),
             connect_timeout: DEFAULT_REDIS_CONNECT_TIMEOUT,
             response_timeout: DEFAULT_REDIS_RESPONSE_TIMEOUT,
+            seal: None,
         }
     }
 }
@@ -47,6 +49,16 @@ impl RedisStoreOptions {
     /// How long to wait for a connection (default 1 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Seals every stored session with `codec` (AES-256-GCM, bound to the record's key, with the
+    /// record's expiry), so that whoever reads Redis (a backup, a shared server) reads no tokens
+    /// and cannot move a record to another key. Use the application's session key ring: rotating
+    /// keys works as for cookies (seal with the first, open with any); a record no key opens reads
+    /// as signed out. Default: JSON in clear (protect the Redis then: ACLs, a private network).
+    pub fn seal_with(mut self, codec: SessionCodec) -> Self {
+        self.seal = Some(codec);
         self
     }
 
@@ -146,6 +158,29 @@ impl RedisStore {
         }
     }
 
+    /// The stored form of `session` under `key`: sealed ([`RedisStoreOptions::seal_with`]) or
+    /// JSON.
+    fn encode(&self, key: &str, session: &Session, ttl: Duration) -> Result<String, StoreError> {
+        match &self.options.seal {
+            Some(codec) => codec
+                .seal_value(key, session, ttl)
+                .map_err(|_| StoreError::Seal),
+            None => serde_json::to_string(session).map_err(StoreError::Serialize),
+        }
+    }
+
+    /// The session stored under `key`; `None` (logged) when it does not open or parse.
+    fn decode(&self, key: &str, value: &str) -> Option<Session> {
+        match &self.options.seal {
+            Some(codec) => codec.open_value(key, value),
+            None => serde_json::from_str(value)
+                .inspect_err(|e| {
+                    tracing::warn!(error = %e, "stored session has an unexpected shape; ignored");
+                })
+                .ok(),
+        }
+    }
+
     /// The index keys of `session` (by `sid`, by `sub`).
     fn index_keys(&self, session: &Session) -> Vec<String> {
         let mut keys = vec![self.key("sub", &session.user.sub)];
@@ -185,30 +220,22 @@ fn millis(ttl: Duration) -> u64 {
 impl SessionStore for RedisStore {
     async fn load(&self, id: &str) -> Result<Option<Session>, StoreError> {
         let mut connection = self.connection.clone();
-        let json: Option<String> = self
-            .bounded(
-                redis::cmd("GET")
-                    .arg(self.key("session", id))
-                    .query_async(&mut connection),
-            )
+        let key = self.key("session", id);
+        let value: Option<String> = self
+            .bounded(redis::cmd("GET").arg(&key).query_async(&mut connection))
             .await?;
-        Ok(json.and_then(|json| match serde_json::from_str(&json) {
-            Ok(session) => Some(session),
-            Err(e) => {
-                tracing::warn!(error = %e, "stored session has an unexpected shape; ignored");
-                None
-            }
-        }))
+        Ok(value.and_then(|value| self.decode(&key, &value)))
     }
 
     async fn save(&self, id: &str, session: &Session, ttl: Duration) -> Result<(), StoreError> {
-        let json = serde_json::to_string(session).map_err(StoreError::Serialize)?;
+        let key = self.key("session", id);
+        let value = self.encode(&key, session, ttl)?;
         let ms = millis(ttl);
         let mut pipe = redis::pipe();
         pipe.atomic()
             .cmd("SET")
-            .arg(self.key("session", id))
-            .arg(json)
+            .arg(&key)
+            .arg(value)
             .arg("PX")
             .arg(ms)
             .ignore();
@@ -224,15 +251,16 @@ impl SessionStore for RedisStore {
     }
 
     async fn update(&self, id: &str, session: &Session, ttl: Duration) -> Result<bool, StoreError> {
-        let json = serde_json::to_string(session).map_err(StoreError::Serialize)?;
+        let key = self.key("session", id);
+        let value = self.encode(&key, session, ttl)?;
         let ms = millis(ttl);
         let mut connection = self.connection.clone();
         // `XX`: only over a session still there (not one a logout deleted meanwhile).
         let set: Option<String> = self
             .bounded(
                 redis::cmd("SET")
-                    .arg(self.key("session", id))
-                    .arg(json)
+                    .arg(&key)
+                    .arg(value)
                     .arg("XX")
                     .arg("PX")
                     .arg(ms)

@@ -1,6 +1,7 @@
 //! The Redis store against a real `redis-server` of each test's own.
 
 use super::*;
+use crate::session::SessionCodec;
 use crate::session::stored::tests::{logout_ends_every_copy, one_refresh_across_instances};
 use crate::session::tests::{login_state, user};
 use crate::testing::RedisServer;
@@ -190,4 +191,48 @@ async fn shared_revocations_end_cookie_sessions_on_every_instance() {
     let mut later = Session::with_tokens(user(), login_state(0));
     later.created_at += 5;
     assert!(b.fetch(&cookie(&later)).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn sealed_records_hold_no_readable_token_and_open_with_the_key_only() {
+    use crate::session::tests::codec;
+    let Some(server) = RedisServer::for_test() else {
+        return;
+    };
+    let sealed = RedisStore::open(
+        &server.url(),
+        RedisStoreOptions::default().seal_with(codec()),
+    )
+    .unwrap();
+    let session = Session::with_tokens(user(), login_state(0));
+    let id = session.id().unwrap();
+    sealed
+        .save(id, &session, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let raw = server
+        .command(&format!("GET genauth:session:{id}"))
+        .unwrap();
+    assert!(raw.len() > 100, "{raw}");
+    for secret in ["at-secret", "rt-secret", "id-secret", "Ada"] {
+        assert!(!raw.contains(secret), "{secret} readable in Redis: {raw}");
+    }
+    assert_eq!(sealed.load(id).await.unwrap().unwrap().id(), session.id());
+    assert!(
+        sealed
+            .update(id, &session, Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
+    let other_key = RedisStore::open(
+        &server.url(),
+        RedisStoreOptions::default().seal_with(SessionCodec::new(&[9u8; 32]).unwrap()),
+    )
+    .unwrap();
+    assert!(
+        other_key.load(id).await.unwrap().is_none(),
+        "another key opens nothing"
+    );
+    let clear = store(&server);
+    assert!(clear.load(id).await.unwrap().is_none(), "not JSON");
 }
