@@ -847,6 +847,10 @@ macro_rules! adapter_suite {
                 super::store::web_one_refresh_across_instances($web).await;
             }
             #[tokio::test]
+            async fn web_backchannel_logout_reaches_both_instances() {
+                super::store::web_backchannel_logout_reaches_both_instances($web).await;
+            }
+            #[tokio::test]
             async fn web_sign_in_oauth2() {
                 super::web_sign_in_oauth2($web).await;
             }

@@ -196,3 +196,48 @@ pub async fn web_one_refresh_across_instances(bin: &str) {
     a.stop().await;
     b.stop().await;
 }
+
+/// Back-channel logout with two instances sharing Redis: the provider POSTs the logout token to
+/// one instance (the registered `backchannel_logout_uri`), and the session the user signed in to
+/// on the other ends.
+pub async fn web_backchannel_logout_reaches_both_instances(bin: &str) {
+    let Some(redis) = RedisServer::for_test() else {
+        return;
+    };
+    let (port_a, port_b) = (free_port(), free_port());
+    let (base_a, base_b) = (
+        format!("http://127.0.0.1:{port_a}"),
+        format!("http://127.0.0.1:{port_b}"),
+    );
+    let mut client = op::client(
+        "web",
+        APP_SECRET,
+        "client_secret_post",
+        &[&format!("{base_a}/callback"), &format!("{base_b}/callback")],
+    );
+    client["post_logout_redirect_uris"] = json!([format!("{base_a}/"), format!("{base_b}/")]);
+    client["backchannel_logout_uri"] = json!(format!("{base_b}/backchannel-logout"));
+    client["backchannel_logout_session_required"] = json!(true);
+    let op = TestOp::start(op::config_with_clients(vec![client])).await;
+    let a = instance(bin, &op, port_a, "client_secret_post", &redis.url()).await;
+    let b = instance(bin, &op, port_b, "client_secret_post", &redis.url()).await;
+    let (browser, cookie) = sign_in(&op, &a).await;
+    let discovery = browser
+        .get(&format!("{}/.well-known/openid-configuration", op.issuer))
+        .await
+        .json();
+    let end_session = discovery["end_session_endpoint"]
+        .as_str()
+        .expect("end_session_endpoint")
+        .to_owned();
+    browser.confirm_logout(&end_session).await;
+    let (status, _) = get_with_cookie(&format!("{}/profile", a.base), &cookie).await;
+    assert_eq!(
+        status, 302,
+        "the provider's logout, received by the other instance, ended it"
+    );
+    let logs = op.logs();
+    assert!(!logs.contains("backchannel.error"), "{logs}");
+    a.stop().await;
+    b.stop().await;
+}
