@@ -172,7 +172,7 @@ impl Load {
         };
         let loaded = match session {
             Err(e) => {
-                tracing::error!(error = %e, "session store unavailable; answering 503");
+                tracing::warn!(error = %e, "session store unavailable; answering 503");
                 return Err(store_unavailable());
             }
             Ok(Some(session)) if manager.needs_refresh(&session) => {

@@ -398,7 +398,9 @@ impl SessionManager {
     }
 
     /// The cookies that store `session`, plus removals of chunks the request carries that the new
-    /// value no longer uses.
+    /// value no longer uses: the sealed-cookie store's writer. With a server-side
+    /// [`session_store`](Self::session_store), use [`save_session`](Self::save_session) (a cookie
+    /// session does not open there).
     ///
     /// # Errors
     /// [`SessionError::TooLarge`], [`SessionError::Serialize`].

@@ -84,8 +84,28 @@ impl fmt::Debug for RefreshLock {
     }
 }
 
-/// Server-side session storage by session ID (see the [module docs](self) for the rules).
-/// Implementations must be cheap to share (`Arc<dyn SessionStore>`).
+/// Server-side session storage by session ID, set with
+/// [`SessionManager::session_store`](super::SessionManager::session_store): the session cookie
+/// then holds only the session's sealed random ID ([`Session::id`]), and ending a session deletes
+/// its record, so every copy of its cookie, on every instance sharing the store, reads as signed
+/// out at its next request. Implementations must be cheap to share (`Arc<dyn SessionStore>`).
+///
+/// The rules every store follows:
+/// - a record lives at most the TTL it was saved with (the session TTL, bounded by the absolute
+///   lifetime); after that it reads as absent;
+/// - [`delete_provider_session`](Self::delete_provider_session) and
+///   [`delete_subject`](Self::delete_subject) end every record of an OIDC `sid` or a `sub`;
+/// - a store that cannot answer returns [`StoreError`]: the request gets 503, the session is not
+///   ended;
+/// - [`lock_refresh`](Self::lock_refresh) lets one holder at a time refresh a session's tokens (a
+///   store shared by several instances implements it).
+///
+/// | store | where | logout ends copies |
+/// | --- | --- | --- |
+/// | none (the default): the sealed cookie | the browser | on this instance ([`Revocations`](super::Revocations)) |
+/// | sealed cookie + a [`RevocationStore`] | the browser | on every instance sharing the revocations |
+/// | [`MemoryStore`] | this process, bounded | on this instance |
+/// | `RedisStore` (feature `redis`) | Redis, shared | on every instance sharing it |
 #[async_trait::async_trait]
 pub trait SessionStore: Send + Sync + fmt::Debug {
     /// The session saved under `id`, or `None` when there is none (never saved, deleted, expired).
