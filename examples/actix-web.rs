@@ -11,8 +11,9 @@
 //! Sessions live in an encrypted cookie sealed with `GENAUTH_SESSION_KEY` (comma-separated base64url
 //! keys, the first sealing: `GENAUTH_SESSION_KEY=new,old` rotates without signing anyone out); when
 //! it is unset, with a key generated at start-up (restarting signs everyone out; every worker shares
-//! it). Environment: see `settings.rs`; `GENAUTH_PROTOCOL=oauth` or `cas` switch the sign-in
-//! protocol.
+//! it). `GENAUTH_SESSION_STORE=memory` keeps them in this process, `GENAUTH_SESSION_STORE=redis://host:port`
+//! in Redis, shared by every instance with the same `GENAUTH_SESSION_KEY`. Environment: see
+//! `settings.rs`; `GENAUTH_PROTOCOL=oauth` or `cas` switch the sign-in protocol.
 //!
 //! ```sh
 //! GENAUTH_ISSUER=https://example.genauth.ai/oidc GENAUTH_APP_ID=... GENAUTH_APP_SECRET=... \
@@ -21,7 +22,6 @@
 //! ```
 
 use actix_web::{App, HttpServer, web};
-use genauth::session::SessionManager;
 use genauth_actix::{AuthUser, WebAuth};
 use genauth_examples::{Settings, exit_with, pages};
 
@@ -31,8 +31,11 @@ async fn main() {
     let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
     let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
     // One codec for every worker: the factory below runs once per worker.
-    let codec = settings.session_codec().unwrap_or_else(|e| exit_with(e));
-    let auth = WebAuth::new(SessionManager::new(client, codec).revoke_on_logout(true));
+    let manager = settings
+        .session_manager(client)
+        .await
+        .unwrap_or_else(|e| exit_with(e));
+    let auth = WebAuth::new(manager);
 
     let app =
         move || {

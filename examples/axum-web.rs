@@ -9,7 +9,10 @@
 //!
 //! Sessions live in an encrypted cookie sealed with `GENAUTH_SESSION_KEY` (comma-separated base64url
 //! keys, the first sealing: `GENAUTH_SESSION_KEY=new,old` rotates without signing anyone out); when
-//! it is unset, with a key generated at start-up (restarting signs everyone out). Environment: see
+//! it is unset, with a key generated at start-up (restarting signs everyone out).
+//! `GENAUTH_SESSION_STORE=memory` keeps them in this process, `GENAUTH_SESSION_STORE=redis://host:port`
+//! in Redis, shared by every instance with the same `GENAUTH_SESSION_KEY` (the cookie then holds
+//! only the sealed session ID). Environment: see
 //! `settings.rs`; `GENAUTH_PROTOCOL=oauth` or `cas` switch the sign-in protocol.
 //!
 //! ```sh
@@ -18,7 +21,6 @@
 //! # then open http://127.0.0.1:3000/
 //! ```
 
-use genauth::session::SessionManager;
 use genauth_axum::WebAuth;
 use genauth_examples::{Settings, exit_with};
 
@@ -27,8 +29,11 @@ async fn main() {
     genauth_examples::install_tracing();
     let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
     let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
-    let codec = settings.session_codec().unwrap_or_else(|e| exit_with(e));
-    let auth = WebAuth::new(SessionManager::new(client, codec).revoke_on_logout(true));
+    let manager = settings
+        .session_manager(client)
+        .await
+        .unwrap_or_else(|e| exit_with(e));
+    let auth = WebAuth::new(manager);
 
     let app = genauth_examples::axum_web_app(&auth);
 

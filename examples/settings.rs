@@ -17,12 +17,13 @@
 //! | `GENAUTH_VALIDATION` | `jwks` or `introspection` | `jwks` |
 //! | `GENAUTH_REQUIRED_SCOPE` | scope `/scoped` requires | `api:read` |
 //! | `GENAUTH_SESSION_KEY` | web examples: session keys, comma-separated base64url (≥ 32 bytes each; the first seals, every one opens) | a key generated at start-up (said on stderr) |
+//! | `GENAUTH_SESSION_STORE` | web examples: where sessions live: `cookie` (sealed in the cookie), `memory` (this process), or a `redis://host:port[/db]` URL (shared by every instance) | `cookie` |
 //! | `BIND` | listen address | `127.0.0.1:3000` |
 //!
 //! Exactly one of `GENAUTH_ISSUER` and `GENAUTH_APP_HOST` must be set. A missing or malformed variable
 //! is reported as one line naming it.
 
-use genauth::session::SessionCodec;
+use genauth::session::{MemoryStore, RedisStore, RedisStoreOptions, SessionCodec, SessionManager};
 use genauth::validator::{IntrospectionValidator, TokenValidator};
 use genauth::{Client, ClientAuthMethod, ClientConfig, Protocol};
 use std::net::SocketAddr;
@@ -59,8 +60,51 @@ pub struct Settings {
     pub required_scope: String,
     /// `GENAUTH_SESSION_KEY`, parsed (`Debug` shows no key).
     pub session_keys: Option<SessionCodec>,
+    /// `GENAUTH_SESSION_STORE`.
+    pub session_store: SessionStoreSetting,
     /// `BIND`.
     pub bind: SocketAddr,
+}
+
+/// `GENAUTH_SESSION_STORE`: where the web examples keep sessions.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SessionStoreSetting {
+    /// `cookie`: sealed in the session cookie (the default).
+    Cookie,
+    /// `memory`: in this process ([`genauth::session::MemoryStore`]).
+    Memory,
+    /// `redis://…` or `rediss://…`: in Redis ([`genauth::session::RedisStore`]).
+    Redis(String),
+}
+
+impl std::fmt::Debug for SessionStoreSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Cookie => f.write_str("Cookie"),
+            Self::Memory => f.write_str("Memory"),
+            // The URL may hold a password.
+            Self::Redis(_) => f.write_str("Redis"),
+        }
+    }
+}
+
+impl SessionStoreSetting {
+    fn from_var(value: Option<String>) -> Result<Self, EnvError> {
+        match value.as_deref() {
+            None | Some("cookie") => Ok(Self::Cookie),
+            Some("memory") => Ok(Self::Memory),
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                url::Url::parse(url).map_err(|e| {
+                    EnvError(format!("GENAUTH_SESSION_STORE is not a Redis URL: {e}"))
+                })?;
+                Ok(Self::Redis(url.to_owned()))
+            }
+            Some(_) => Err(EnvError(
+                "GENAUTH_SESSION_STORE is invalid: use cookie, memory or redis://host:port[/db]"
+                    .into(),
+            )),
+        }
+    }
 }
 
 /// Where the provider's endpoints come from.
@@ -190,6 +234,7 @@ impl Settings {
                 .map(|list| SessionCodec::from_key_list(&list))
                 .transpose()
                 .map_err(|e| EnvError(format!("GENAUTH_SESSION_KEY: {e}")))?,
+            session_store: SessionStoreSetting::from_var(var("GENAUTH_SESSION_STORE")?)?,
             bind: parse(
                 "BIND",
                 var("BIND")?,
@@ -249,6 +294,49 @@ impl Settings {
             "GENAUTH_SESSION_KEY is not set: sessions use a key generated at start-up (a restart signs everyone out)"
         );
         Ok(codec)
+    }
+
+    /// The web examples' session manager: [`session_codec`](Self::session_codec), the
+    /// `GENAUTH_SESSION_STORE` store (named on one stderr line), revocation at logout. Needs a
+    /// Tokio runtime (Redis).
+    ///
+    /// # Errors
+    /// When the OS random number generator fails, or the Redis URL is refused.
+    pub async fn session_manager(&self, client: Client) -> Result<SessionManager, EnvError> {
+        let codec = self.session_codec()?;
+        let manager = SessionManager::new(client, codec.clone()).revoke_on_logout(true);
+        Ok(match &self.session_store {
+            SessionStoreSetting::Cookie => {
+                eprintln!("sessions: sealed in the session cookie (GENAUTH_SESSION_STORE=cookie)");
+                manager
+            }
+            SessionStoreSetting::Memory => {
+                eprintln!("sessions: in this process's memory (GENAUTH_SESSION_STORE=memory)");
+                manager.session_store(Arc::new(MemoryStore::default()))
+            }
+            SessionStoreSetting::Redis(url) => {
+                // Sealed with the session keys too: Redis holds no readable token.
+                let store = RedisStore::open(url, RedisStoreOptions::default().seal_with(codec))
+                    .map_err(|e| EnvError(format!("GENAUTH_SESSION_STORE: {e}")))?;
+                let at = url::Url::parse(url)
+                    .ok()
+                    .map(|u| {
+                        format!(
+                            "{}:{}",
+                            u.host_str().unwrap_or("?"),
+                            u.port().unwrap_or(6379)
+                        )
+                    })
+                    .unwrap_or_default();
+                match store.ping().await {
+                    Ok(()) => eprintln!("sessions: in Redis at {at} (GENAUTH_SESSION_STORE)"),
+                    Err(e) => eprintln!(
+                        "sessions: in Redis at {at} (GENAUTH_SESSION_STORE), which does not answer yet ({e}): requests with a session get 503 until it does"
+                    ),
+                }
+                manager.session_store(Arc::new(store))
+            }
+        })
     }
 
     /// The expected `aud` of bearer tokens: `GENAUTH_AUDIENCE`, else `GENAUTH_RESOURCE`, else the app ID.

@@ -12,6 +12,9 @@
 #     (examples/tests/e2e/browser.rs): installed if missing; once present, GENAUTH_BROWSER_TESTS=required
 #     makes those tests fail rather than skip. When they cannot be installed, the script says so and the
 #     browser tests print SKIPPED;
+#   - redis-server (Debian package redis-server) for the session-store tests, which start servers of
+#     their own on free loopback ports: installed if missing; once present,
+#     GENAUTH_REDIS_TESTS=required makes those tests fail rather than skip;
 #   - then `cargo test --workspace` (unit, doc, mock and end-to-end tests), and the tests of
 #     downstream/, a user's crate outside the workspace built on the packaged crates.
 # CI (.ci/run) also needs the `rustfmt` and `clippy` components, and jq; it checks them itself.
@@ -82,6 +85,18 @@ fi
 if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
   echo "==> $(chromium --version 2>/dev/null || echo chromium) with $(chromedriver --version 2>/dev/null | cut -d' ' -f1-2)"
   export GENAUTH_BROWSER_TESTS=required
+fi
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "==> installing redis-server for the session-store tests (Debian package)"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq redis-server; } ||
+    echo "test.sh: WARNING: redis-server could not be installed: the Redis store tests will be SKIPPED" >&2
+fi
+if command -v redis-server >/dev/null 2>&1; then
+  # The tests start their own servers on free loopback ports (never the system's Redis).
+  echo "==> $(redis-server --version | cut -d' ' -f1-3)"
+  export GENAUTH_REDIS_TESTS=required
 fi
 
 echo "==> cargo test --workspace"

@@ -14,6 +14,7 @@
 
 pub mod bearer;
 pub mod provider;
+pub mod store;
 pub mod web;
 
 use std::collections::BTreeMap;
@@ -192,8 +193,14 @@ pub trait BearerRoutes {
 pub trait WebRoutes {
     /// The app.
     type App: App;
-    /// Builds it.
-    fn app(client: Client) -> impl Future<Output = Self::App>;
+    /// Builds it, with a session manager of `client` (a fixed test key, revocation at logout).
+    fn app(client: Client) -> impl Future<Output = Self::App> {
+        let codec =
+            genauth::session::SessionCodec::new(&[42u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        Self::app_with(SessionManager::new(client, codec).revoke_on_logout(true))
+    }
+    /// Builds it around `manager` (a session store, a shared key: [`store`] scenarios).
+    fn app_with(manager: SessionManager) -> impl Future<Output = Self::App>;
     /// Builds the app of two managers.
     fn nested_app(
         customers: SessionManager,
@@ -318,6 +325,26 @@ macro_rules! web_tests {
                 forged_error_callback_is_neither_shown_nor_ends_the_login,
                 unverifiable_id_token_at_the_callback_is_400,
                 nested_layer_of_another_manager_ignores_the_outer_session,
+            ]
+        );
+    };
+}
+
+/// One test per session-store scenario ([`store`]) for an adapter's [`WebRoutes`].
+#[macro_export]
+macro_rules! store_tests {
+    (#[$test:meta] $routes:ty) => {
+        $crate::scenarios!(
+            #[$test]
+            $routes,
+            store,
+            [
+                memory_store_a_saved_cookie_is_dead_after_logout,
+                redis_store_two_instances_share_sessions_and_logout,
+                redis_outage_answers_503_and_keeps_the_session,
+                redis_store_backchannel_logout_reaches_every_instance,
+                redis_store_frontchannel_logout_reaches_every_instance,
+                redis_revocations_end_cookie_sessions_on_every_instance,
             ]
         );
     };

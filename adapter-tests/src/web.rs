@@ -86,7 +86,12 @@ fn refreshed(
 }
 
 /// A signed-in browser (access token valid `expires_in` seconds).
-async fn sign_in(p: &MockProvider, app: &impl App, expires_in: u64, refresh_token: &str) -> Jar {
+pub(crate) async fn sign_in(
+    p: &MockProvider,
+    app: &impl App,
+    expires_in: u64,
+    refresh_token: &str,
+) -> Jar {
     let mut jar = Jar::default();
     let (state, nonce) = start_login(&mut jar, app, "/profile").await;
     p.mount_code_exchange(&nonce, expires_in, refresh_token)

@@ -16,6 +16,8 @@ use tokio::process::{Child, Command};
 
 #[path = "e2e/browser.rs"]
 mod browser;
+#[path = "e2e/store.rs"]
+mod store;
 
 const APP_SECRET: &str = "example-app-secret";
 
@@ -831,6 +833,22 @@ macro_rules! adapter_suite {
             #[tokio::test]
             async fn web_session_key_rotation() {
                 super::web_session_key_rotation($web).await;
+            }
+            #[tokio::test]
+            async fn web_logout_ends_the_session_in_every_store() {
+                super::store::web_logout_ends_the_session_in_every_store($web).await;
+            }
+            #[tokio::test]
+            async fn web_two_instances_share_sessions_through_redis() {
+                super::store::web_two_instances_share_sessions_through_redis($web).await;
+            }
+            #[tokio::test]
+            async fn web_one_refresh_across_instances() {
+                super::store::web_one_refresh_across_instances($web).await;
+            }
+            #[tokio::test]
+            async fn web_backchannel_logout_reaches_both_instances() {
+                super::store::web_backchannel_logout_reaches_both_instances($web).await;
             }
             #[tokio::test]
             async fn web_sign_in_oauth2() {

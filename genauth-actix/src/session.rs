@@ -7,6 +7,12 @@
 //! the [`AuthUser`](crate::AuthUser), [`LoginState`](crate::LoginState) and
 //! [`AccessToken`](crate::AccessToken) extractors. Requests without a session pass through.
 //!
+//! With a server-side store
+//! ([`SessionManager::session_store`](genauth::session::SessionManager::session_store): memory,
+//! Redis) the cookie holds only the sealed session ID and the middleware loads the session from the
+//! store first (an asynchronous step; a store that does not answer gets 503, and nobody is signed
+//! out by it).
+//!
 //! In login-required mode ([`WebAuth::require_login`](crate::WebAuth::require_login) or
 //! [`SessionLayer::require_login`]) a request without a session is stopped: a browser (an `Accept`
 //! naming `text/html`, or a `GET` without `Authorization` not asking for JSON;
@@ -86,6 +92,7 @@ impl SessionLayer {
         let decision = match step {
             SessionStep::Proceed(proceed) => Ok(proceed),
             SessionStep::Refresh(refresh) => refresh.run().await,
+            SessionStep::Load(load) => load.run().await,
             SessionStep::Respond(answer) => Err(answer),
         };
         let mut proceed = match decision {

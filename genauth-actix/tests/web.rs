@@ -21,8 +21,8 @@ struct Routes;
 impl WebRoutes for Routes {
     type App = ActixApp;
 
-    async fn app(client: Client) -> Self::App {
-        let auth = web_auth(client);
+    async fn app_with(manager: SessionManager) -> Self::App {
+        let auth = WebAuth::new(manager);
         let app = App::new()
             .route(
                 "/",
@@ -71,6 +71,11 @@ impl WebRoutes for Routes {
 }
 
 genauth_adapter_tests::web_tests!(
+    #[actix_web::test]
+    Routes
+);
+
+genauth_adapter_tests::store_tests!(
     #[actix_web::test]
     Routes
 );

@@ -7,6 +7,12 @@
 //! [`AuthUser`](crate::AuthUser), [`LoginState`](crate::LoginState) and
 //! [`AccessToken`](crate::AccessToken) extractors. Requests without a session pass through.
 //!
+//! With a server-side store
+//! ([`SessionManager::session_store`](genauth::session::SessionManager::session_store): memory,
+//! Redis) the cookie holds only the sealed session ID and the layer loads the session from the
+//! store first (an asynchronous step; a store that does not answer gets 503, and nobody is signed
+//! out by it).
+//!
 //! In login-required mode ([`WebAuth::require_login`](crate::WebAuth::require_login) or
 //! [`SessionLayer::require_login`]) a request without a session is stopped: a browser (an `Accept`
 //! naming `text/html`, or a `GET` without `Authorization` not asking for JSON;
@@ -121,6 +127,14 @@ where
                 let clone = self.inner.clone();
                 State::Refreshing {
                     refreshing: Box::pin(refresh.run()),
+                    service: Some(std::mem::replace(&mut self.inner, clone)),
+                    request: Some(request),
+                }
+            }
+            SessionStep::Load(load) => {
+                let clone = self.inner.clone();
+                State::Refreshing {
+                    refreshing: Box::pin(load.run()),
                     service: Some(std::mem::replace(&mut self.inner, clone)),
                     request: Some(request),
                 }

@@ -6,8 +6,7 @@ mod support;
 
 use axum::routing::get;
 use axum::{Json, Router};
-use genauth::Client;
-use genauth::session::{SessionCodec, SessionManager};
+use genauth::session::SessionManager;
 use genauth_adapter_tests::WebRoutes;
 use genauth_axum::{AccessToken, AuthUser, LoginState, WebAuth};
 use support::AxumApp;
@@ -17,9 +16,8 @@ struct Routes;
 impl WebRoutes for Routes {
     type App = AxumApp;
 
-    async fn app(client: Client) -> AxumApp {
-        let codec = SessionCodec::new(&[42u8; 32]).unwrap();
-        let auth = WebAuth::new(SessionManager::new(client, codec).revoke_on_logout(true));
+    async fn app_with(manager: SessionManager) -> AxumApp {
+        let auth = WebAuth::new(manager);
         let router = Router::new()
             .route(
                 "/",
@@ -66,6 +64,11 @@ impl WebRoutes for Routes {
 }
 
 genauth_adapter_tests::web_tests!(
+    #[tokio::test]
+    Routes
+);
+
+genauth_adapter_tests::store_tests!(
     #[tokio::test]
     Routes
 );

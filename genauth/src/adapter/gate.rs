@@ -3,8 +3,10 @@
 //!
 //! Before the handler ([`SessionGate::before`]):
 //! 1. an outer middleware of the same [`SessionManager`] already loaded the session: reuse it;
-//! 2. otherwise open the request's session; when its access token is due, refresh it first
-//!    ([`SessionStep::Refresh`], the one asynchronous step);
+//! 2. otherwise open the request's session: from its sealed cookie (synchronous, no I/O), or, with
+//!    a server-side store, from the store by the ID sealed in the cookie ([`SessionStep::Load`], an
+//!    asynchronous step; a request without a session cookie does not reach the store); when its
+//!    access token is due, refresh it first ([`SessionStep::Refresh`], asynchronous too);
 //! 3. in login-required mode, a request without a session is answered
 //!    ([`login_required`](crate::login::login_required)) instead of reaching the handler;
 //! 4. otherwise the handler runs with the [`SessionContext`] in the request's extensions.
@@ -38,6 +40,10 @@ pub enum SessionStep {
     Proceed(Proceed),
     /// The session's access token is due: await [`Refresh::run`], then act on the step it returns.
     Refresh(Box<Refresh>),
+    /// The session is in a server-side store, or its cookie session must be checked against the
+    /// shared revocations: await [`Load::run`] (it loads or checks, refreshes when due, and decides
+    /// like [`Refresh::run`]; a store failure answers 503).
+    Load(Box<Load>),
     /// Answer without calling the handler (login required and no session): a redirect to sign in
     /// for a browser, 401 otherwise, with the session cookies to set.
     Respond(Reply),
@@ -48,6 +54,7 @@ impl fmt::Debug for SessionStep {
         match self {
             Self::Proceed(proceed) => f.debug_tuple("Proceed").field(proceed).finish(),
             Self::Refresh(_) => f.write_str("Refresh"),
+            Self::Load(_) => f.write_str("Load"),
             Self::Respond(reply) => f.debug_tuple("Respond").field(reply).finish(),
         }
     }
@@ -129,6 +136,73 @@ impl Refresh {
     }
 }
 
+/// A session to load from the server-side store before the handler. [`run`](Self::run)'s future is
+/// `'static` and `Send`, like [`Refresh::run`]'s.
+#[must_use]
+pub struct Load {
+    gate: SessionGate,
+    pending: Pending,
+    request: RequestHead,
+}
+
+/// What a [`Load`] starts from.
+// `Load` is boxed in its step: the size of the larger variant costs no copy.
+#[allow(clippy::large_enum_variant)]
+enum Pending {
+    /// The session ID sealed in the cookie (a server-side store).
+    Stored(String),
+    /// The session opened from its cookie, to check against the shared revocations.
+    Opened(Session),
+}
+
+impl Load {
+    /// Loads the session ([`SessionManager::load_stored`]), refreshes it when due, and decides what
+    /// follows: call the handler (`Ok`), or answer (`Err`: 503 when the store cannot answer — the
+    /// session is not ended; login required and no session).
+    pub async fn run(self) -> Result<Proceed, Reply> {
+        let Self {
+            gate,
+            pending,
+            request,
+        } = self;
+        let manager = &gate.manager;
+        let session = match pending {
+            Pending::Stored(id) => manager.load_stored(&id).await,
+            Pending::Opened(session) => manager.check_revoked(session).await,
+        };
+        let loaded = match session {
+            Err(e) => {
+                tracing::warn!(error = %e, "session store unavailable; answering 503");
+                return Err(store_unavailable());
+            }
+            Ok(Some(session)) if manager.needs_refresh(&session) => {
+                manager.refresh_session(session, request.cookies()).await
+            }
+            Ok(Some(session)) => LoadedSession {
+                session: Some(session),
+                set_cookies: Vec::new(),
+            },
+            // Ended (logout elsewhere, expired): the cookie goes, so that the browser stops
+            // sending a reference to nothing.
+            Ok(None) => LoadedSession {
+                session: None,
+                set_cookies: manager.clear(request.cookies()),
+            },
+        };
+        gate.admit(loaded, &request)
+    }
+}
+
+/// The answer when the session store cannot answer: 503, retry in a second, never cached.
+fn store_unavailable() -> Reply {
+    Reply::text(
+        503,
+        "Sessions are unavailable right now; please try again in a moment.\n",
+    )
+    .header("retry-after", "1")
+    .header("cache-control", "no-store")
+}
+
 impl SessionGate {
     /// A gate loading sessions with `manager`; requests without a session pass.
     pub fn new(manager: Arc<SessionManager>) -> Self {
@@ -169,7 +243,24 @@ impl SessionGate {
                 .decide(None, context.is_signed_in(), Vec::new(), &request)
                 .into();
         }
+        if self.manager.get_session_store().is_some() {
+            return match self.manager.stored_id(&request) {
+                Some(id) => SessionStep::Load(Box::new(Load {
+                    gate: self.clone(),
+                    pending: Pending::Stored(id),
+                    request,
+                })),
+                None => self.admit(LoadedSession::default(), &request).into(),
+            };
+        }
         match self.manager.open(&request) {
+            Some(session) if self.manager.get_shared_revocations().is_some() => {
+                SessionStep::Load(Box::new(Load {
+                    gate: self.clone(),
+                    pending: Pending::Opened(session),
+                    request,
+                }))
+            }
             Some(session) if self.manager.needs_refresh(&session) => {
                 SessionStep::Refresh(Box::new(Refresh {
                     gate: self.clone(),

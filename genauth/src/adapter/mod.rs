@@ -38,7 +38,7 @@ pub use context::{BearerContext, SessionContext};
 pub use extract::{
     ExtractError, extract_access_token, extract_claims, extract_login_state, extract_user, optional,
 };
-pub use gate::{Proceed, Refresh, SessionGate, SessionStep};
+pub use gate::{Load, Proceed, Refresh, SessionGate, SessionStep};
 pub use routes::SignInRoutes;
 
 use crate::web::Reply;

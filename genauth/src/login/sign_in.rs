@@ -182,7 +182,8 @@ impl SessionManager {
                 let span = telemetry::callback_span(self.client.config().protocol());
                 match telemetry::in_span(&span, finish(&self.client, pending, params, ttl)).await {
                     Ok(session) => self
-                        .store(&session, cookies)
+                        .save_session(&session, cookies)
+                        .await
                         .inspect(|_| {
                             telemetry::signed_in(&span, &session.user.sub, session.user.protocol)
                         })

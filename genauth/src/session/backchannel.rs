@@ -47,8 +47,8 @@ impl SessionManager {
         };
         // §2.7: the sessions of `sid` when given, else every session of `sub`.
         let ended = match (&logout.sid, &logout.sub) {
-            (Some(sid), _) => self.end_provider_session(sid),
-            (None, Some(sub)) => self.sign_out_everywhere(sub),
+            (Some(sid), _) => self.end_provider_sessions(sid).await,
+            (None, Some(sub)) => self.end_user_sessions(sub).await,
             (None, None) => Ok(()),
         };
         match ended {

@@ -46,6 +46,13 @@ pub enum SessionError {
         /// The list's capacity.
         capacity: usize,
     },
+    /// The session store could not answer ([`StoreError`](super::StoreError)): 503, the session is
+    /// not ended.
+    #[error("{0}")]
+    Store(#[from] super::StoreError),
+    /// The session was ended (logout, back-channel logout) while it was being refreshed.
+    #[error("the session was ended while it was being refreshed")]
+    Ended,
     /// The refreshed ID token names another user (OpenID Connect Core §12.2: `sub` must not change).
     #[error("the refreshed ID token's `sub` differs from the session's user")]
     SubjectChanged,
@@ -57,7 +64,8 @@ impl SessionError {
     pub fn status_code(&self) -> u16 {
         match self {
             Self::Refresh(e) => e.status_code(),
-            Self::SubjectChanged => 401,
+            Self::SubjectChanged | Self::Ended => 401,
+            Self::Store(e) => e.status_code(),
             Self::RevocationsFull { .. } => 503,
             Self::KeyTooShort { .. }
             | Self::NoKey

@@ -63,6 +63,7 @@ impl SessionManager {
         match self.end_provider_session(&sid) {
             Ok(()) => {
                 tracing::info!("front-channel logout: provider session ended");
+                self.spawn_store_end(&sid);
                 Reply {
                     status: 200,
                     headers: vec![
@@ -78,5 +79,26 @@ impl SessionManager {
                 "Sign-out is unavailable right now; try again.\n",
             ),
         }
+    }
+}
+
+impl SessionManager {
+    /// With a server-side store, deletes the sessions of `sid` from it in the background (this
+    /// route answers synchronously; the ended sessions already read as signed out here, through
+    /// the revocation list). Needs a Tokio runtime; without one only this instance knows.
+    fn spawn_store_end(&self, sid: &str) {
+        if self.get_session_store().is_none() && self.get_shared_revocations().is_none() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let manager = self.clone();
+        let sid = sid.to_owned();
+        runtime.spawn(async move {
+            if let Err(e) = manager.end_provider_sessions(&sid).await {
+                tracing::error!(error = %e, "front-channel logout: sessions could not be ended in the shared store");
+            }
+        });
     }
 }

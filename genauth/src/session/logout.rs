@@ -2,6 +2,7 @@
 //! logout; [`SessionManager::logout_refusal`] and [`is_cross_site_logout`] refuse logout CSRF.
 
 use super::{Session, SessionManager};
+use crate::clock::now_secs;
 use crate::introspection::TokenTypeHint;
 use crate::logout::LogoutParams;
 use crate::telemetry;
@@ -63,12 +64,36 @@ impl SessionManager {
     ) -> Redirect {
         let session = match loaded {
             Some(session) => session.cloned(),
-            None => self.open(request),
+            None => self.fetch(request).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "session store unavailable at logout");
+                None
+            }),
         };
         if let Some(session) = &session {
             telemetry::signed_out(&session.user.sub, session.user.protocol);
             // Logged inside; the browser's cookies are removed all the same.
             let _ = self.end_session(session);
+            if let Err(e) = self.revoke_shared(session).await {
+                tracing::error!(error = %e, "session could not be revoked in the shared revocations at logout; ended on this instance only");
+            }
+        }
+        // With a server-side store: the record goes, on every instance sharing the store. The ID
+        // comes from the cookie, so that a store outage while loading does not keep the session.
+        if let Some(id) = session
+            .as_ref()
+            .and_then(|s| s.id().map(str::to_owned))
+            .or_else(|| self.stored_id(request))
+        {
+            if session.is_none() {
+                let until = now_secs()
+                    .saturating_add(self.get_cookie_settings().get_session_ttl().as_secs());
+                if !self.get_revocations().revoke_session(&id, until) {
+                    let _ = self.revocations_full();
+                }
+            }
+            if let Err(e) = self.forget(&id).await {
+                tracing::error!(error = %e, "session could not be deleted from the store at logout; ended on this instance only");
+            }
         }
         if self.revoke_on_logout
             && let Some(tokens) = session.as_ref().and_then(|s| s.tokens.as_ref())

@@ -69,6 +69,11 @@ pub struct SessionManager {
     /// Back-channel logout tokens ([`backchannel_logout`](Self::backchannel_logout)); `None`
     /// without provider keys.
     pub(super) logout_tokens: Option<Arc<crate::logout_token::LogoutTokenVerifier>>,
+    /// The server-side store ([`session_store`](Self::session_store)); `None`: the sealed cookie.
+    pub(super) store: Option<Arc<dyn super::SessionStore>>,
+    /// Revocations of cookie sessions shared by every instance
+    /// ([`shared_revocations`](Self::shared_revocations)).
+    pub(super) shared_revocations: Option<Arc<dyn super::RevocationStore>>,
 }
 
 impl fmt::Debug for SessionManager {
@@ -82,6 +87,8 @@ impl fmt::Debug for SessionManager {
             .field("cas_service_binding", &self.cas_service_binding)
             .field("post_logout_redirect_uri", &self.post_logout_redirect_uri)
             .field("absolute_lifetime", &self.absolute_lifetime)
+            .field("store", &self.store)
+            .field("shared_revocations", &self.shared_revocations)
             .finish_non_exhaustive()
     }
 }
@@ -111,6 +118,8 @@ impl SessionManager {
             absolute_lifetime: DEFAULT_ABSOLUTE_LIFETIME,
             revocations: Arc::new(Revocations::default()),
             logout_tokens: Self::logout_token_verifier(&client).map(Arc::new),
+            store: None,
+            shared_revocations: None,
             client,
         }
     }
@@ -225,9 +234,11 @@ impl SessionManager {
         &self.cookies
     }
 
-    /// The request's session without refreshing it; `None` when it has none, one that does not
-    /// open ([`SessionCodec::open`]), one past its [absolute lifetime](Self::absolute_lifetime), or
-    /// one that was ended ([`logout`](Self::logout), [`sign_out_everywhere`](Self::sign_out_everywhere)).
+    /// The request's session from its sealed cookie, without refreshing it; `None` when it has
+    /// none, one that does not open ([`SessionCodec::open`]), one past its
+    /// [absolute lifetime](Self::absolute_lifetime), or one that was ended
+    /// ([`logout`](Self::logout), [`sign_out_everywhere`](Self::sign_out_everywhere)). With a
+    /// server-side store the cookie holds only the session ID: use [`fetch`](Self::fetch).
     pub fn open(&self, request: &RequestHead) -> Option<Session> {
         let cookies = request.cookies();
         let session = self
@@ -235,6 +246,12 @@ impl SessionManager {
             .open(&self.cookies.session_cookie_name(), |name| {
                 cookies.get(name)
             })?;
+        self.still_valid(session)
+    }
+
+    /// `session` unless it is past its absolute lifetime or was ended on this manager's
+    /// [`Revocations`].
+    pub(super) fn still_valid(&self, session: Session) -> Option<Session> {
         if self.ends_at(&session) <= now_secs() {
             tracing::debug!("session past its absolute lifetime; signed out");
             return None;
@@ -247,7 +264,7 @@ impl SessionManager {
     }
 
     /// The end of `session`'s absolute lifetime, in seconds since the epoch.
-    fn ends_at(&self, session: &Session) -> u64 {
+    pub(super) fn ends_at(&self, session: &Session) -> u64 {
         session
             .created_at_secs()
             .saturating_add(self.absolute_lifetime.as_secs())
@@ -255,7 +272,7 @@ impl SessionManager {
 
     /// The last moment a cookie of `session` written until now can open: its absolute end, or
     /// the session TTL from now, whichever comes first.
-    fn last_valid_secs(&self, session: &Session) -> u64 {
+    pub(super) fn last_valid_secs(&self, session: &Session) -> u64 {
         let ttl_end = now_secs().saturating_add(self.cookies.get_session_ttl().as_secs());
         self.ends_at(session).min(ttl_end)
     }
@@ -331,8 +348,14 @@ impl SessionManager {
     /// The request's session, refreshed first when its access token is about to expire
     /// ([`open`](Self::open), then [`refresh_session`](Self::refresh_session) when
     /// [`needs_refresh`](Self::needs_refresh)).
+    /// With a server-side store a store failure reads as no session here (logged); the session
+    /// middleware answers 503 instead.
     pub async fn load(&self, request: &RequestHead) -> LoadedSession {
-        match self.open(request) {
+        let session = self.fetch(request).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "session store unavailable");
+            None
+        });
+        match session {
             Some(session) if self.needs_refresh(&session) => {
                 self.refresh_session(session, request.cookies()).await
             }
@@ -354,7 +377,7 @@ impl SessionManager {
     ) -> LoadedSession {
         match self.refresh_once(session).await {
             Ok(Some(session)) => {
-                let set_cookies = self.store(&session, cookies).unwrap_or_else(|e| {
+                let set_cookies = self.session_cookies(&session, cookies).unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "refreshed session could not be stored; keeping the old cookie");
                     Vec::new()
                 });
@@ -375,7 +398,9 @@ impl SessionManager {
     }
 
     /// The cookies that store `session`, plus removals of chunks the request carries that the new
-    /// value no longer uses.
+    /// value no longer uses: the sealed-cookie store's writer. With a server-side
+    /// [`session_store`](Self::session_store), use [`save_session`](Self::save_session) (a cookie
+    /// session does not open there).
     ///
     /// # Errors
     /// [`SessionError::TooLarge`], [`SessionError::Serialize`].

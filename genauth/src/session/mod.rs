@@ -15,6 +15,8 @@
 //! | `backchannel.rs` | [`SessionManager::backchannel_logout`] (OIDC Back-Channel Logout) |
 //! | `frontchannel.rs` | [`SessionManager::frontchannel_logout`], [`SessionManager::end_provider_session`] (OIDC `sid`) |
 //! | `revocation.rs` | [`Revocations`]: ended sessions (logout, sign-out everywhere), in memory |
+//! | `store.rs`, `store/` | [`SessionStore`] (server-side sessions by ID), [`MemoryStore`], `RedisStore` (feature `redis`) |
+//! | `stored.rs` | the manager with a store: sealed ID cookie, load, save, refresh one instance at a time |
 //!
 //! # Sealing
 //! A [`SessionCodec`] encrypts with AES-256-GCM (the `cookie` crate's private jar) under a key derived
@@ -61,6 +63,8 @@ mod model;
 mod refresh;
 mod revocation;
 mod settings;
+mod store;
+mod stored;
 
 pub use codec::{CHUNK_SIZE, MAX_CHUNKS, MIN_KEY_LEN, SessionCodec, chunk_names};
 pub use error::SessionError;
@@ -72,6 +76,14 @@ pub use manager::{
 pub use model::{AuthUser, Session, refresh};
 pub use revocation::{DEFAULT_REVOCATION_CAPACITY, Revocations};
 pub use settings::{CookieSettings, DEFAULT_LOGIN_TTL, DEFAULT_SESSION_TTL};
+pub use store::{
+    DEFAULT_MEMORY_STORE_CAPACITY, MemoryStore, RefreshLock, RevocationStore, SessionStore,
+    StoreError,
+};
+#[cfg(feature = "redis")]
+pub use store::{
+    DEFAULT_REDIS_CONNECT_TIMEOUT, DEFAULT_REDIS_RESPONSE_TIMEOUT, RedisStore, RedisStoreOptions,
+};
 
 /// Moved to [`crate::web`]; the old paths keep working.
 pub use crate::web::{Redirect, Reply, RequestCookies};

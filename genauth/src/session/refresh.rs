@@ -1,7 +1,7 @@
 //! Single-flight refresh of a session's tokens: concurrent requests of one session share one call to
 //! the token endpoint, and a provider outage is remembered for the retry delay.
 
-use super::{Session, SessionManager, refresh};
+use super::{Session, SessionManager};
 use crate::telemetry::{self, Refresh};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -88,7 +88,7 @@ impl SessionManager {
             }
         };
         let session_id = session.id().map(str::to_owned);
-        let (result, outcome) = match refresh(&self.client, &mut session).await {
+        let (result, outcome) = match self.refresh_tokens(&mut session).await {
             Ok(()) => {
                 telemetry::refresh(Refresh::Refreshed);
                 let session = Arc::new(session);

@@ -26,6 +26,11 @@
 //! ```
 
 pub mod provider;
+#[cfg(feature = "redis")]
+mod redis_server;
+
+#[cfg(feature = "redis")]
+pub use redis_server::{RedisServer, RedisServerError};
 
 pub use provider::{
     BackchannelDelivery, DEFAULT_USERNAME, LoginMode, Outage, RecordedRequest, TestClient,
