@@ -198,7 +198,10 @@ impl DpopConfig {
 
     /// The URL clients reach this API at, for apps behind a proxy (`https://api.example.com`, or
     /// with a path prefix the proxy strips: `https://example.com/api`): `htu` is compared with it
-    /// followed by the request's path. Without it, the URL is the request's scheme, `Host` and path.
+    /// followed by the request's path. Without it, the URL is the request's scheme, `Host` and path:
+    /// the `Host` is the client's word, so a proof a client made for another server (another
+    /// `htu`) could be replayed here with that server's `Host`. Set this in production; the
+    /// token's audience check (RFC 8707) is the other guard.
     pub fn public_base_url(mut self, url: url::Url) -> Self {
         self.public_base_url = Some(url);
         self

@@ -2,7 +2,7 @@
 //! the verified-token cache never lets a DPoP-bound token through as a plain bearer token.
 
 use super::*;
-use crate::dpop::{DpopConfig, DpopKey};
+use crate::dpop::{DpopConfig, DpopKey, ProofTarget};
 use crate::testing::TestIssuer;
 
 fn target() -> ProofTarget<'static> {
