@@ -486,8 +486,11 @@ impl BearerAuthenticator {
     /// The synchronous first step: the token from the `Authorization` header values, or `Ok(None)`
     /// for an anonymous request in optional mode.
     ///
+    /// `Bearer` only: with DPoP configured, read requests with [`credentials`](Self::credentials).
+    ///
     /// # Errors
-    /// [`BearerError::MissingToken`] (not optional) or [`BearerError::InvalidRequest`].
+    /// [`BearerError::MissingToken`] (not optional), [`BearerError::InvalidRequest`], or
+    /// [`BearerError::DpopRequired`] when DPoP is required (a bearer token never passes then).
     pub fn token_from_headers<'a, I>(
         &self,
         authorization: I,
@@ -496,6 +499,9 @@ impl BearerAuthenticator {
         I: IntoIterator<Item = &'a [u8]>,
     {
         match parse_authorization(authorization)? {
+            Some(_) if self.dpop.as_ref().map(DpopVerifier::mode) == Some(DpopMode::Required) => {
+                Err(BearerError::DpopRequired)
+            }
             Some(token) => Ok(Some(AccessToken::new(token))),
             None if self.optional => Ok(None),
             None => Err(BearerError::MissingToken),

@@ -61,4 +61,15 @@ async fn a_verified_bound_token_stays_refused_as_bearer() {
         .credentials([dpop.as_bytes()], std::iter::empty(), &target())
         .unwrap_err();
     assert_eq!(refused.status_code(), 400);
+    // The Bearer-only entry point never lets a bearer token through where DPoP is required.
+    let required = BearerAuthenticator::new(issuer.validator())
+        .dpop(DpopConfig::new(DpopMode::Required).build().unwrap());
+    let plain = format!(
+        "Bearer {}",
+        issuer.mint(serde_json::json!({"scope": "read"}))
+    );
+    assert!(matches!(
+        required.authenticate([plain.as_bytes()]).await,
+        Err(BearerError::DpopRequired)
+    ));
 }
