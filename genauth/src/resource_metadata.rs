@@ -32,6 +32,8 @@ pub const WELL_KNOWN_SUFFIX: &str = "/.well-known/oauth-protected-resource";
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct ProtectedResourceMetadata {
+    /// The identifier exactly as configured: compared with `aud` as a string (RFC 7519 §4.1.3).
+    id: String,
     resource: url::Url,
     authorization_servers: Vec<String>,
     scopes_supported: Vec<String>,
@@ -61,6 +63,7 @@ impl ProtectedResourceMetadata {
             });
         }
         Ok(Self {
+            id: resource.to_owned(),
             resource: url,
             authorization_servers: Vec::new(),
             scopes_supported: Vec::new(),
@@ -102,9 +105,10 @@ impl ProtectedResourceMetadata {
         self
     }
 
-    /// The resource identifier, as configured (also the audience tokens must carry).
+    /// The resource identifier exactly as configured (also the audience tokens must carry, compared
+    /// as a string).
     pub fn resource(&self) -> &str {
-        self.resource.as_str().trim_end_matches('/')
+        &self.id
     }
 
     /// The path the document is served at (§3.1): the well-known suffix, then the resource's path
@@ -178,7 +182,13 @@ mod tests {
             .unwrap()
             .dpop(&dpop);
         assert_eq!(m.well_known_path(), WELL_KNOWN_SUFFIX);
-        assert_eq!(m.resource(), "https://api.example.com");
+        assert_eq!(m.resource(), "https://api.example.com/", "as configured");
+        assert_eq!(
+            ProtectedResourceMetadata::new("https://api.example.com")
+                .unwrap()
+                .resource(),
+            "https://api.example.com"
+        );
         let doc = m.document();
         assert_eq!(doc["dpop_signing_alg_values_supported"], json!(["ES256"]));
         assert_eq!(doc["dpop_bound_access_tokens_required"], true);
