@@ -867,6 +867,10 @@ macro_rules! adapter_suite {
                 super::resource::api_dpop_required($api).await;
             }
             #[tokio::test]
+            async fn api_dpop_introspection() {
+                super::resource::api_dpop_introspection($api).await;
+            }
+            #[tokio::test]
             async fn api_two_issuers() {
                 super::resource::api_two_issuers($api).await;
             }

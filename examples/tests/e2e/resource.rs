@@ -384,3 +384,76 @@ pub async fn api_two_issuers(bin: &str) {
     assert_eq!(doc["authorization_servers"], json!([a.issuer, b.issuer]));
     app.stop().await;
 }
+
+/// RFC 9449 §6.2 with RFC 7662: an opaque DPoP-bound token checked by introspection (the answer
+/// has `token_type` `DPoP` and `cnf.jkt`) → 200 with a proof; as `Bearer` → 401; with another
+/// key's proof → 401 `invalid_dpop_proof`.
+pub async fn api_dpop_introspection(bin: &str) {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut client = op::client(
+        "api-client",
+        APP_SECRET,
+        "client_secret_basic",
+        &["http://127.0.0.1:9/callback"],
+    );
+    client["post_logout_redirect_uris"] = json!([]);
+    let mut config = op::config_with_clients(vec![client]);
+    config["dpop"] = json!(true);
+    let op = TestOp::start(config).await;
+    let app = spawn(
+        bin,
+        port,
+        &[
+            ("GENAUTH_ISSUER", op.issuer.as_str()),
+            ("GENAUTH_APP_ID", "api-client"),
+            ("GENAUTH_APP_SECRET", APP_SECRET),
+            ("GENAUTH_TOKEN_AUTH_METHOD", "client_secret_basic"),
+            ("GENAUTH_VALIDATION", "introspection"),
+            ("GENAUTH_DPOP", "allowed"),
+        ],
+    )
+    .await;
+    let me = format!("{base}/me");
+    let key = DpopKey::generate().expect("key");
+    let body = token_request(
+        &op,
+        Some(&key),
+        &[("grant_type", "client_credentials"), ("scope", "api:read")],
+    )
+    .await;
+    assert_eq!(body["token_type"], "DPoP", "{body}");
+    let token = body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned();
+    assert_eq!(token.split('.').count(), 1, "an opaque token");
+    let (status, _, body) = get(
+        &me,
+        Some(format!("DPoP {token}")),
+        key.proof("GET", &me, Some(&token)).ok(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["cnf"]["jkt"],
+        key.thumbprint()
+    );
+    let (status, _, body) = get(&me, Some(format!("Bearer {token}")), None).await;
+    assert_eq!(status, 401, "{body}");
+    let other = DpopKey::generate().expect("key");
+    let (status, challenges, _) = get(
+        &me,
+        Some(format!("DPoP {token}")),
+        other.proof("GET", &me, Some(&token)).ok(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(
+        challenges
+            .iter()
+            .any(|c| c.contains(r#"error="invalid_dpop_proof""#)),
+        "{challenges:?}"
+    );
+    app.stop().await;
+}
