@@ -165,6 +165,7 @@ pub trait App {
 /// | `/bare` | `Claims` → the claims as JSON | none |
 /// | `/dpop` | `Claims` → the claims as JSON | `dpop(`[`resource::dpop_verifier`]`(Allowed))` |
 /// | `/dpop-required` | `Claims` → the claims as JSON | `dpop(`[`resource::dpop_verifier`]`(Required))` |
+/// | `/dpop-nonce` | `Claims` → the claims as JSON | `dpop(`[`resource::dpop_verifier_with_nonce`]`())` |
 /// | `/resource` | `ok` | `protected_resource(&`[`resource::metadata`]`())`, plus its metadata route |
 /// | `/step-up` | `ok` | `step_up(`[`resource::step_up`]`())` |
 pub trait BearerRoutes {
@@ -297,6 +298,7 @@ macro_rules! bearer_tests {
                 dpop_bound_token_with_a_fresh_proof_passes,
                 dpop_bound_token_without_a_valid_proof_is_refused,
                 plain_bearer_tokens_in_allowed_and_required_mode,
+                dpop_server_nonce_is_required_and_provided,
                 protected_resource_metadata_and_audience,
                 step_up_asks_for_a_stronger_sign_in,
             ]

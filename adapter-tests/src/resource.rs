@@ -3,7 +3,8 @@
 //! resource as audience (RFC 8707), step-up (RFC 9470).
 //!
 //! The routes ([`BearerRoutes`](crate::BearerRoutes)): `/dpop` ([`dpop_verifier`] in allowed
-//! mode), `/dpop-required` (required mode), both answering the claims as JSON; `/resource`
+//! mode), `/dpop-required` (required mode), `/dpop-nonce` ([`dpop_verifier_with_nonce`]), each
+//! answering the claims as JSON; `/resource`
 //! (`protected_resource(&`[`metadata`]`())`) and the metadata route; `/step-up` ([`step_up`]).
 //! Requests carry `Host: api.test`.
 
@@ -26,6 +27,14 @@ pub const AUTHORIZATION_SERVER: &str = "https://issuer.genauth.test";
 /// The DPoP verifier of `/dpop` (allowed) and `/dpop-required` (required).
 pub fn dpop_verifier(mode: DpopMode) -> DpopVerifier {
     DpopConfig::new(mode).build().expect("valid DPoP settings")
+}
+
+/// The DPoP verifier of `/dpop-nonce`: required mode with server nonces (RFC 9449 §8).
+pub fn dpop_verifier_with_nonce() -> DpopVerifier {
+    DpopConfig::new(DpopMode::Required)
+        .require_nonce(Duration::from_secs(300))
+        .build()
+        .expect("valid DPoP settings")
 }
 
 /// The metadata of `/resource`.
@@ -369,4 +378,43 @@ pub async fn step_up_asks_for_a_stronger_sign_in<R: crate::BearerRoutes>() {
             .status,
         200
     );
+}
+
+/// RFC 9449 §8, §9: where the server requires nonces, a proof without one is 401
+/// `use_dpop_nonce` with a `DPoP-Nonce` header; a proof carrying that nonce passes; a made-up
+/// nonce is refused the same way.
+pub async fn dpop_server_nonce_is_required_and_provided<R: crate::BearerRoutes>() {
+    let issuer = TestIssuer::new();
+    let app = app::<R>(&issuer).await;
+    let key = DpopKey::generate().unwrap();
+    let token = bound_token(&issuer, &key);
+    let dpop = format!("DPoP {token}");
+    let path = "/dpop-nonce";
+    let first = key.proof("GET", &url(path), Some(&token)).unwrap();
+    let reply = send(&app, path, Some(&dpop), Some(&first)).await;
+    assert_eq!(reply.status, 401, "{}", reply.body);
+    assert_eq!(reply.json()["error"], "use_dpop_nonce");
+    let challenge = challenges(&reply).concat();
+    assert!(
+        challenge.starts_with(r#"DPoP realm="api", algs=""#)
+            && challenge.contains(r#"error="use_dpop_nonce""#),
+        "{challenge}"
+    );
+    let nonce = reply
+        .header("dpop-nonce")
+        .expect("a DPoP-Nonce header")
+        .to_owned();
+    let made_up = key
+        .proof_with_nonce("GET", &url(path), Some(&token), Some("bm90LW91cnM"))
+        .unwrap();
+    let reply = send(&app, path, Some(&dpop), Some(&made_up)).await;
+    assert_eq!(
+        (reply.status, reply.json()["error"].as_str()),
+        (401, Some("use_dpop_nonce"))
+    );
+    let with_nonce = key
+        .proof_with_nonce("GET", &url(path), Some(&token), Some(&nonce))
+        .unwrap();
+    let reply = send(&app, path, Some(&dpop), Some(&with_nonce)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
 }

@@ -72,6 +72,11 @@ impl BearerRoutes for Routes {
                     .to(claims_json),
             )
             .service(
+                web::resource("/dpop-nonce")
+                    .wrap(layer().dpop(resource::dpop_verifier_with_nonce()))
+                    .to(claims_json),
+            )
+            .service(
                 web::resource("/resource")
                     .wrap(layer().protected_resource(&resource::metadata()))
                     .to(|| async { "ok" }),

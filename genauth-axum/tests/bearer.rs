@@ -79,6 +79,11 @@ impl BearerRoutes for Routes {
                     .layer(layer().dpop(resource::dpop_verifier(DpopMode::Required))),
             )
             .route(
+                "/dpop-nonce",
+                get(|Claims(claims): Claims| async move { Json(claims) })
+                    .layer(layer().dpop(resource::dpop_verifier_with_nonce())),
+            )
+            .route(
                 "/resource",
                 get(|| async { "ok" }).layer(layer().protected_resource(&resource::metadata())),
             )

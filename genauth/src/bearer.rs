@@ -135,7 +135,8 @@ impl BearerError {
     }
 
     /// The error code: `invalid_request`, `invalid_token`, `insufficient_scope` (RFC 6750 §3.1),
-    /// `invalid_dpop_proof` (RFC 9449 §7.1), `insufficient_user_authentication` (RFC 9470 §3), or
+    /// `invalid_dpop_proof` (RFC 9449 §7.1), `use_dpop_nonce` (§8),
+    /// `insufficient_user_authentication` (RFC 9470 §3), or
     /// `None` for a missing token and for provider-side failures.
     pub fn error_code(&self) -> Option<&'static str> {
         match self {
@@ -143,6 +144,7 @@ impl BearerError {
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InvalidToken(_) | Self::DpopRequired => Some("invalid_token"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
+            Self::InvalidDpopProof(DpopError::UseNonce) => Some("use_dpop_nonce"),
             Self::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
             Self::InsufficientUserAuthentication { .. } => Some("insufficient_user_authentication"),
         }

@@ -24,6 +24,7 @@
 //! ```
 
 mod key;
+mod nonce;
 mod thumbprint;
 
 use crate::clock::now_secs;
@@ -141,6 +142,10 @@ pub enum DpopError {
     /// The token presented with the `DPoP` scheme is not bound to a key (no `cnf.jkt`, §6.1).
     #[error("the access token is not DPoP-bound (no cnf.jkt)")]
     NotBound,
+    /// The proof lacks the server-provided `nonce`, or it is stale or not ours (§4.3 step 10,
+    /// §8): answered `use_dpop_nonce` with a fresh `DPoP-Nonce`.
+    #[error("the DPoP proof must carry the server's current nonce")]
+    UseNonce,
     /// The request URL could not be known (no `Host` and no public base URL configured).
     #[error("the request URL is unknown (no Host header)")]
     UnknownUrl,
@@ -156,6 +161,7 @@ pub struct DpopConfig {
     leeway: Duration,
     replay_capacity: usize,
     public_base_url: Option<url::Url>,
+    nonce_window: Option<Duration>,
 }
 
 impl DpopConfig {
@@ -169,7 +175,17 @@ impl DpopConfig {
             leeway: DEFAULT_CLOCK_LEEWAY,
             replay_capacity: DEFAULT_REPLAY_CACHE_CAPACITY,
             public_base_url: None,
+            nonce_window: None,
         }
+    }
+
+    /// Requires server-provided nonces (RFC 9449 §8): a proof without a current one is answered
+    /// 401 `use_dpop_nonce` with a `DPoP-Nonce` header. Nonces change every `window` and are
+    /// accepted for up to twice that; they are stateless (an HMAC under a key of this verifier,
+    /// shared by its clones, not by other processes).
+    pub fn require_nonce(mut self, window: Duration) -> Self {
+        self.nonce_window = Some(window);
+        self
     }
 
     /// The proof algorithms accepted (RFC 9449 §4.3 step 5); asymmetric only, checked at build.
@@ -245,7 +261,12 @@ impl DpopConfig {
             .map(|a| format!("{a:?}"))
             .collect::<Vec<_>>()
             .join(" ");
+        let nonce = match self.nonce_window {
+            None => None,
+            Some(window) => Some(Arc::new(nonce::NonceIssuer::new(window).map_err(invalid)?)),
+        };
         Ok(DpopVerifier {
+            nonce,
             replay: Arc::new(quick_cache::sync::Cache::new(self.replay_capacity)),
             algs: Arc::from(algs),
             config: Arc::new(self),
@@ -257,6 +278,8 @@ impl DpopConfig {
 #[derive(Clone)]
 pub struct DpopVerifier {
     config: Arc<DpopConfig>,
+    /// Server-provided nonces, when required.
+    nonce: Option<Arc<nonce::NonceIssuer>>,
     /// `jti` (hashed with the key thumbprint) → until when it is remembered (seconds).
     replay: Arc<quick_cache::sync::Cache<[u8; 32], u64>>,
     /// The `algs` of the challenge: the allowed algorithms, space-separated.
@@ -268,6 +291,7 @@ impl fmt::Debug for DpopVerifier {
         f.debug_struct("DpopVerifier")
             .field("config", &self.config)
             .field("replay_cache_capacity", &self.replay.capacity())
+            .field("nonce", &self.nonce)
             .finish()
     }
 }
@@ -352,6 +376,7 @@ struct ProofClaims {
     htu: Option<String>,
     iat: Option<serde_json::Number>,
     ath: Option<String>,
+    nonce: Option<String>,
 }
 
 /// JWK members that carry private key material (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
@@ -361,6 +386,11 @@ impl DpopVerifier {
     /// The mode.
     pub fn mode(&self) -> DpopMode {
         self.config.mode
+    }
+
+    /// A fresh server nonce for the `DPoP-Nonce` header (§8), when nonces are required.
+    pub fn fresh_nonce(&self) -> Option<String> {
+        self.nonce.as_ref().map(|n| n.issue())
     }
 
     /// The accepted algorithms, space-separated: the `algs` of the `DPoP` challenge (§7.1).
@@ -490,6 +520,12 @@ impl DpopVerifier {
         // Step 9: `htu` is the request's URL, query and fragment ignored, syntax-normalized.
         if !same_url(&proof_htu, htu) {
             return Err(DpopError::UrlMismatch);
+        }
+        // Step 10: the server-provided nonce, when required (§8).
+        if let Some(issuer) = &self.nonce
+            && !claims.nonce.as_deref().is_some_and(|n| issuer.check(n))
+        {
+            return Err(DpopError::UseNonce);
         }
         // Step 11: `iat` within the window.
         let now = now_secs();

@@ -156,6 +156,12 @@ impl BearerAuthenticator {
         for value in challenge::challenges(error, self) {
             reply = reply.header("www-authenticate", value);
         }
+        // RFC 9449 §9: a fresh nonce with every refused proof when nonces are required.
+        if let (BearerError::InvalidDpopProof(_), Some(nonce)) =
+            (error, self.dpop.as_ref().and_then(|d| d.fresh_nonce()))
+        {
+            reply = reply.header("dpop-nonce", nonce);
+        }
         error.with_retry_after(reply)
     }
 

@@ -77,6 +77,20 @@ impl DpopKey {
         htu: &str,
         access_token: Option<&str>,
     ) -> Result<String, DpopKeyError> {
+        self.proof_with_nonce(htm, htu, access_token, None)
+    }
+
+    /// As [`proof`](Self::proof), with the server's `nonce` (the last `DPoP-Nonce` it sent, §8).
+    ///
+    /// # Errors
+    /// When the random generator or the signature fails.
+    pub fn proof_with_nonce(
+        &self,
+        htm: &str,
+        htu: &str,
+        access_token: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Result<String, DpopKeyError> {
         let mut claims = serde_json::json!({
             "jti": random_jti()?,
             "htm": htm,
@@ -85,6 +99,9 @@ impl DpopKey {
         });
         if let (Some(token), Some(map)) = (access_token, claims.as_object_mut()) {
             map.insert("ath".into(), super::access_token_hash(token).into());
+        }
+        if let (Some(nonce), Some(map)) = (nonce, claims.as_object_mut()) {
+            map.insert("nonce".into(), nonce.into());
         }
         self.sign(&claims)
     }

@@ -291,3 +291,37 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn step_10_server_nonces_when_required() {
+    let v = DpopConfig::new(DpopMode::Required)
+        .require_nonce(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let key = DpopKey::generate().unwrap();
+    let without = key.proof("GET", HTU, Some(TOKEN)).unwrap();
+    assert_eq!(
+        v.verify(&without, "GET", HTU, TOKEN).unwrap_err(),
+        DpopError::UseNonce
+    );
+    let forged = key
+        .proof_with_nonce(
+            "GET",
+            HTU,
+            Some(TOKEN),
+            Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        )
+        .unwrap();
+    assert_eq!(
+        v.verify(&forged, "GET", HTU, TOKEN).unwrap_err(),
+        DpopError::UseNonce
+    );
+    let nonce = v.fresh_nonce().unwrap();
+    let with = key
+        .proof_with_nonce("GET", HTU, Some(TOKEN), Some(&nonce))
+        .unwrap();
+    assert!(v.verify(&with, "GET", HTU, TOKEN).is_ok());
+    // A clone checks it too; a verifier without nonces issues none.
+    assert!(v.clone().verify(&with, "GET", HTU, TOKEN).is_ok());
+    assert_eq!(verifier().fresh_nonce(), None);
+}
