@@ -5,7 +5,10 @@
 //! - `GET /me`: any valid bearer token → its verified claims as JSON (401 + `WWW-Authenticate` otherwise).
 //! - `GET /scoped`: also needs the scope `GENAUTH_REQUIRED_SCOPE` (403 `insufficient_scope` without it).
 //!
-//! Tokens are verified locally against the provider's JWKS (`GENAUTH_VALIDATION=jwks`, the default),
+//! - `GET /.well-known/oauth-protected-resource…`: the RFC 9728 metadata, when `GENAUTH_RESOURCE` is a URL.
+//!
+//! `GENAUTH_DPOP=allowed|required` takes DPoP-bound tokens (RFC 9449); `GENAUTH_ISSUER` may list
+//! several issuers, comma-separated. Tokens are verified locally against the provider's JWKS (`GENAUTH_VALIDATION=jwks`, the default),
 //! or by RFC 7662 introspection (`GENAUTH_VALIDATION=introspection`). Environment: see `settings.rs`.
 //!
 //! ```sh
@@ -27,8 +30,16 @@ async fn main() {
     genauth_examples::install_tracing();
     let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
     let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
-    let validator = settings.validator(&client).unwrap_or_else(|e| exit_with(e));
-    let scoped = BearerAuthLayer::from_arc(validator.clone())
+    let validator = settings
+        .api_validator(&client)
+        .await
+        .unwrap_or_else(|e| exit_with(e));
+    let bearer = settings.bearer(validator).unwrap_or_else(|e| exit_with(e));
+    let metadata = settings
+        .resource_metadata()
+        .unwrap_or_else(|e| exit_with(e));
+    let me = BearerAuthLayer::from_authenticator(bearer.clone());
+    let scoped = BearerAuthLayer::from_authenticator(bearer)
         .required_scopes([settings.required_scope.clone()]);
 
     let app = move || {
@@ -39,7 +50,7 @@ async fn main() {
             )
             .service(
                 web::resource("/me")
-                    .wrap(BearerAuthLayer::from_arc(validator.clone()))
+                    .wrap(me.clone())
                     .route(web::get().to(claims)),
             )
             .service(
@@ -47,6 +58,11 @@ async fn main() {
                     .wrap(scoped.clone())
                     .route(web::get().to(claims)),
             )
+            .configure(|config| {
+                if let Some(metadata) = &metadata {
+                    genauth_actix::bearer::protected_resource_config(metadata)(config);
+                }
+            })
     };
 
     let server = HttpServer::new(app)

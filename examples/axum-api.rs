@@ -4,7 +4,10 @@
 //! - `GET /me`: any valid bearer token → its verified claims as JSON (401 + `WWW-Authenticate` otherwise).
 //! - `GET /scoped`: also needs the scope `GENAUTH_REQUIRED_SCOPE` (403 `insufficient_scope` without it).
 //!
-//! Tokens are verified locally against the provider's JWKS (`GENAUTH_VALIDATION=jwks`, the default),
+//! - `GET /.well-known/oauth-protected-resource…`: the RFC 9728 metadata, when `GENAUTH_RESOURCE` is a URL.
+//!
+//! `GENAUTH_DPOP=allowed|required` takes DPoP-bound tokens (RFC 9449); `GENAUTH_ISSUER` may list
+//! several issuers, comma-separated. Tokens are verified locally against the provider's JWKS (`GENAUTH_VALIDATION=jwks`, the default),
 //! or by RFC 7662 introspection (`GENAUTH_VALIDATION=introspection`). Environment: see `settings.rs`.
 //!
 //! ```sh
@@ -22,22 +25,32 @@ async fn main() {
     genauth_examples::install_tracing();
     let settings = Settings::from_env().unwrap_or_else(|e| exit_with(e));
     let client = settings.client().await.unwrap_or_else(|e| exit_with(e));
-    let validator = settings.validator(&client).unwrap_or_else(|e| exit_with(e));
+    let validator = settings
+        .api_validator(&client)
+        .await
+        .unwrap_or_else(|e| exit_with(e));
+    let bearer = settings.bearer(validator).unwrap_or_else(|e| exit_with(e));
+    let metadata = settings
+        .resource_metadata()
+        .unwrap_or_else(|e| exit_with(e));
 
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/public", get(|| async { Json(pages::public_json()) }))
         .route(
             "/me",
             get(|Claims(claims): Claims| async move { Json(claims) })
-                .layer(BearerAuthLayer::from_arc(validator.clone())),
+                .layer(BearerAuthLayer::from_authenticator(bearer.clone())),
         )
         .route(
             "/scoped",
             get(|Claims(claims): Claims| async move { Json(claims) }).layer(
-                BearerAuthLayer::from_arc(validator)
+                BearerAuthLayer::from_authenticator(bearer)
                     .required_scopes([settings.required_scope.clone()]),
             ),
         );
+    if let Some(metadata) = &metadata {
+        app = app.merge(genauth_axum::bearer::protected_resource_routes(metadata));
+    }
 
     genauth_examples::serve_axum(settings.bind, app).await;
 }

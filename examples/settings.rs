@@ -2,7 +2,7 @@
 //!
 //! | variable | meaning | default |
 //! | --- | --- | --- |
-//! | `GENAUTH_ISSUER` | any OpenID Provider's issuer (endpoints by discovery) | – |
+//! | `GENAUTH_ISSUER` | any OpenID Provider's issuer (endpoints by discovery); APIs: several, comma-separated, each discovered, tokens routed by `iss` (the first one signs web users in) | – |
 //! | `GENAUTH_APP_HOST` | a GenAuth app host, e.g. `https://example.genauth.ai` | – |
 //! | `GENAUTH_APP_ID` | the app ID (`client_id`) | required |
 //! | `GENAUTH_APP_SECRET` | the app secret (`client_secret`) | none (public client) |
@@ -12,10 +12,12 @@
 //! | `GENAUTH_SCOPE` | space-separated scopes | `openid profile` (`user` for OAuth 2.0) |
 //! | `GENAUTH_PROTOCOL` | `oidc`, `oauth` or `cas` | `oidc` |
 //! | `GENAUTH_CAS_URL` | CAS server base URL | `{app_host}/cas-idp/{app_id}` |
-//! | `GENAUTH_RESOURCE` | RFC 8707 resource indicator | – |
+//! | `GENAUTH_RESOURCE` | RFC 8707 resource indicator; APIs: an `http(s)` URL also makes the API an RFC 9728 protected resource (metadata at `/.well-known/oauth-protected-resource…`, `resource_metadata` in challenges, `aud` must include it) | – |
 //! | `GENAUTH_AUDIENCE` | expected `aud` of bearer tokens | `GENAUTH_RESOURCE`, else the app ID |
 //! | `GENAUTH_VALIDATION` | `jwks` or `introspection` | `jwks` |
 //! | `GENAUTH_REQUIRED_SCOPE` | scope `/scoped` requires | `api:read` |
+//! | `GENAUTH_DPOP` | APIs: DPoP-bound tokens (RFC 9449): `off`, `allowed` or `required` | `off` |
+//! | `GENAUTH_PUBLIC_URL` | APIs: the URL clients reach the API at, for DPoP `htu` behind a proxy | the request's `Host` |
 //! | `GENAUTH_SESSION_KEY` | web examples: session keys, comma-separated base64url (≥ 32 bytes each; the first seals, every one opens) | a key generated at start-up (said on stderr) |
 //! | `GENAUTH_SESSION_STORE` | web examples: where sessions live: `cookie` (sealed in the cookie), `memory` (this process), or a `redis://host:port[/db]` URL (shared by every instance) | `cookie` |
 //! | `BIND` | listen address | `127.0.0.1:3000` |
@@ -23,8 +25,11 @@
 //! Exactly one of `GENAUTH_ISSUER` and `GENAUTH_APP_HOST` must be set. A missing or malformed variable
 //! is reported as one line naming it.
 
+use genauth::bearer::BearerAuthenticator;
+use genauth::dpop::{DpopConfig, DpopMode, DpopVerifier};
+use genauth::resource_metadata::ProtectedResourceMetadata;
 use genauth::session::{MemoryStore, RedisStore, RedisStoreOptions, SessionCodec, SessionManager};
-use genauth::validator::{IntrospectionValidator, TokenValidator};
+use genauth::validator::{IntrospectionValidator, MultiIssuerValidator, TokenValidator};
 use genauth::{Client, ClientAuthMethod, ClientConfig, Protocol};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -58,6 +63,12 @@ pub struct Settings {
     pub validation: Validation,
     /// `GENAUTH_REQUIRED_SCOPE`.
     pub required_scope: String,
+    /// `GENAUTH_ISSUER`'s issuers after the first (APIs trust them too).
+    pub extra_issuers: Vec<String>,
+    /// `GENAUTH_DPOP`.
+    pub dpop: DpopMode,
+    /// `GENAUTH_PUBLIC_URL`.
+    pub public_url: Option<url::Url>,
     /// `GENAUTH_SESSION_KEY`, parsed (`Debug` shows no key).
     pub session_keys: Option<SessionCodec>,
     /// `GENAUTH_SESSION_STORE`.
@@ -166,7 +177,21 @@ impl Settings {
     /// # Errors
     /// One line naming the first missing or malformed variable.
     pub fn from_env() -> Result<Self, EnvError> {
-        let provider = match (var("GENAUTH_ISSUER")?, var("GENAUTH_APP_HOST")?) {
+        let mut issuers: Vec<String> = var("GENAUTH_ISSUER")?
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|i| !i.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let extra_issuers = if issuers.len() > 1 {
+            issuers.split_off(1)
+        } else {
+            Vec::new()
+        };
+        let provider = match (issuers.pop(), var("GENAUTH_APP_HOST")?) {
             (Some(issuer), None) => Provider::Issuer(issuer),
             (None, Some(host)) => Provider::AppHost(host),
             (None, None) => {
@@ -230,6 +255,21 @@ impl Settings {
             audience: var("GENAUTH_AUDIENCE")?,
             validation,
             required_scope: var("GENAUTH_REQUIRED_SCOPE")?.unwrap_or_else(|| "api:read".into()),
+            extra_issuers,
+            dpop: match var("GENAUTH_DPOP")? {
+                None => DpopMode::Off,
+                Some(v) => DpopMode::parse(&v).ok_or_else(|| {
+                    EnvError(format!(
+                        "GENAUTH_DPOP={v} is invalid: use off, allowed or required"
+                    ))
+                })?,
+            },
+            public_url: var("GENAUTH_PUBLIC_URL")?
+                .map(|v| {
+                    url::Url::parse(&v)
+                        .map_err(|e| EnvError(format!("GENAUTH_PUBLIC_URL={v} is not a URL: {e}")))
+                })
+                .transpose()?,
             session_keys: var("GENAUTH_SESSION_KEY")?
                 .map(|list| SessionCodec::from_key_list(&list))
                 .transpose()
@@ -364,6 +404,108 @@ impl Settings {
                 Arc::new(IntrospectionValidator::new(client.clone()).audience(self.audience()))
             }
         })
+    }
+}
+
+impl Settings {
+    /// The APIs' validator: [`validator`](Self::validator) for the one issuer, or, when
+    /// `GENAUTH_ISSUER` lists several, a [`MultiIssuerValidator`] holding one per issuer (each
+    /// discovered, with its own keys), tokens routed by `iss`.
+    ///
+    /// # Errors
+    /// A failed discovery or an issuer without keys, naming the issuer.
+    pub async fn api_validator(
+        &self,
+        client: &Client,
+    ) -> Result<Arc<dyn TokenValidator>, EnvError> {
+        let first = self.validator(client)?;
+        let Provider::Issuer(issuer) = &self.provider else {
+            return Ok(first);
+        };
+        if self.extra_issuers.is_empty() {
+            return Ok(first);
+        }
+        let mut multi = MultiIssuerValidator::new().issuer_arc(issuer.as_str(), first);
+        for other in &self.extra_issuers {
+            let settings = Self {
+                provider: Provider::Issuer(other.clone()),
+                extra_issuers: Vec::new(),
+                ..self.clone()
+            };
+            let client = settings
+                .client()
+                .await
+                .map_err(|e| EnvError(format!("{e} (issuer {other})")))?;
+            multi = multi.issuer_arc(other.as_str(), settings.validator(&client)?);
+        }
+        Ok(Arc::new(multi))
+    }
+
+    /// `GENAUTH_DPOP` and `GENAUTH_PUBLIC_URL` as a verifier; `None` when off.
+    ///
+    /// # Errors
+    /// An unusable `GENAUTH_PUBLIC_URL`.
+    pub fn dpop_verifier(&self) -> Result<Option<DpopVerifier>, EnvError> {
+        if self.dpop == DpopMode::Off {
+            return Ok(None);
+        }
+        let mut config = DpopConfig::new(self.dpop);
+        if let Some(url) = &self.public_url {
+            config = config.public_base_url(url.clone());
+        }
+        config
+            .build()
+            .map(Some)
+            .map_err(|e| EnvError(format!("GENAUTH_DPOP / GENAUTH_PUBLIC_URL: {e}")))
+    }
+
+    /// The RFC 9728 metadata, when `GENAUTH_RESOURCE` is an `http(s)` URL (a URN names no
+    /// well-known location): the issuers as `authorization_servers`, `GENAUTH_REQUIRED_SCOPE`,
+    /// the DPoP algorithms when DPoP is on.
+    ///
+    /// # Errors
+    /// A URL that is no resource identifier (a fragment; `http` off loopback).
+    pub fn resource_metadata(&self) -> Result<Option<ProtectedResourceMetadata>, EnvError> {
+        let Some(resource) = self
+            .resource
+            .as_deref()
+            .filter(|r| r.starts_with("https://") || r.starts_with("http://"))
+        else {
+            return Ok(None);
+        };
+        let mut metadata = ProtectedResourceMetadata::new(resource)
+            .map_err(|e| EnvError(format!("GENAUTH_RESOURCE: {e}")))?
+            .scopes_supported([self.required_scope.clone()]);
+        if let Provider::Issuer(issuer) = &self.provider {
+            metadata = metadata.authorization_server(issuer.as_str());
+        }
+        for issuer in &self.extra_issuers {
+            metadata = metadata.authorization_server(issuer.as_str());
+        }
+        if let Some(dpop) = self.dpop_verifier()? {
+            metadata = metadata.dpop(&dpop);
+        }
+        Ok(Some(metadata))
+    }
+
+    /// The APIs' bearer policy over `validator`: DPoP as `GENAUTH_DPOP` says, and the protected
+    /// resource (audience and `resource_metadata`) when [`resource_metadata`](Self::resource_metadata)
+    /// is some.
+    ///
+    /// # Errors
+    /// As [`dpop_verifier`](Self::dpop_verifier) and [`resource_metadata`](Self::resource_metadata).
+    pub fn bearer(
+        &self,
+        validator: Arc<dyn TokenValidator>,
+    ) -> Result<BearerAuthenticator, EnvError> {
+        let mut auth = BearerAuthenticator::from_arc(validator);
+        if let Some(dpop) = self.dpop_verifier()? {
+            auth = auth.dpop(dpop);
+        }
+        if let Some(metadata) = self.resource_metadata()? {
+            auth = auth.protected_resource(&metadata);
+        }
+        Ok(auth)
     }
 }
 

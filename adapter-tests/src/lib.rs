@@ -14,6 +14,7 @@
 
 pub mod bearer;
 pub mod provider;
+pub mod resource;
 pub mod store;
 pub mod web;
 
@@ -163,6 +164,11 @@ pub trait App {
 /// | `/mixed` | `Option<Claims>` → `sub`, or `anonymous` | optional |
 /// | `/styled` | `ok` | `on_error`: the error's status, `x-error: <code or none>`, body `custom` |
 /// | `/bare` | `Claims` → the claims as JSON | none |
+/// | `/dpop` | `Claims` → the claims as JSON | `dpop(`[`resource::dpop_verifier`]`(Allowed))` |
+/// | `/dpop-required` | `Claims` → the claims as JSON | `dpop(`[`resource::dpop_verifier`]`(Required))` |
+/// | `/dpop-nonce` | `Claims` → the claims as JSON | `dpop(`[`resource::dpop_verifier_with_nonce`]`())` |
+/// | `/resource` | `ok` | `protected_resource(&`[`resource::metadata`]`())`, plus its metadata route |
+/// | `/step-up` | `ok` | `step_up(`[`resource::step_up`]`())` |
 pub trait BearerRoutes {
     /// The app.
     type App: App;
@@ -289,6 +295,19 @@ macro_rules! bearer_tests {
                 attack_claim_checks_are_enforced,
                 attack_malformed_and_oversized_tokens_are_refused,
                 attack_other_jwt_kinds_are_not_access_tokens,
+            ]
+        );
+        $crate::scenarios!(
+            #[$test]
+            $routes,
+            resource,
+            [
+                dpop_bound_token_with_a_fresh_proof_passes,
+                dpop_bound_token_without_a_valid_proof_is_refused,
+                plain_bearer_tokens_in_allowed_and_required_mode,
+                dpop_server_nonce_is_required_and_provided,
+                protected_resource_metadata_and_audience,
+                step_up_asks_for_a_stronger_sign_in,
             ]
         );
     };

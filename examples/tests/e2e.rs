@@ -16,6 +16,8 @@ use tokio::process::{Child, Command};
 
 #[path = "e2e/browser.rs"]
 mod browser;
+#[path = "e2e/resource.rs"]
+mod resource;
 #[path = "e2e/store.rs"]
 mod store;
 
@@ -873,6 +875,22 @@ macro_rules! adapter_suite {
             #[tokio::test]
             async fn api_introspection() {
                 super::api_introspection($api).await;
+            }
+            #[tokio::test]
+            async fn api_dpop_allowed() {
+                super::resource::api_dpop_allowed($api).await;
+            }
+            #[tokio::test]
+            async fn api_dpop_required() {
+                super::resource::api_dpop_required($api).await;
+            }
+            #[tokio::test]
+            async fn api_dpop_introspection() {
+                super::resource::api_dpop_introspection($api).await;
+            }
+            #[tokio::test]
+            async fn api_two_issuers() {
+                super::resource::api_two_issuers($api).await;
             }
         }
     };

@@ -18,6 +18,12 @@
 //! Bodies are JSON `{"error", "error_description"}`; [`on_error`](BearerAuthLayer::on_error) restyles
 //! them. `wrap` it around an `App`, a `Scope` or a `Resource`.
 //!
+//! With [`dpop`](BearerAuthLayer::dpop), `Authorization: DPoP …` tokens with a `DPoP` proof are taken
+//! too (RFC 9449; a bad, replayed or foreign proof is 401 `invalid_dpop_proof`);
+//! [`protected_resource`](BearerAuthLayer::protected_resource) and [`protected_resource_config`]
+//! make the API an RFC 9728 protected resource; [`step_up`](BearerAuthLayer::step_up) asks for a
+//! stronger sign-in (RFC 9470).
+//!
 //! ```
 //! use actix_web::{test, web, App};
 //! use genauth::validator::ValidationError;
@@ -57,10 +63,11 @@ use crate::middleware::Inner;
 use crate::response::Actix;
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{AUTHORIZATION, HeaderValue};
+use actix_web::http::header::{AUTHORIZATION, HOST, HeaderValue};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use genauth::adapter::BearerGate;
 use genauth::bearer::{BearerAuthenticator, BearerError};
+use genauth::dpop::ProofTarget;
 use genauth::validator::TokenValidator;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -141,6 +148,29 @@ impl BearerAuthLayer {
         }
     }
 
+    /// Takes DPoP-bound tokens (RFC 9449) as the verifier's mode says: `Authorization: DPoP …`
+    /// with a `DPoP` proof, checked per §4.3 and bound to the token's `cnf.jkt`; challenges per
+    /// §7.1 (`DPoP algs="…"`, and `Bearer` too in allowed mode). The proof key's thumbprint reaches
+    /// handlers as [`genauth::bearer::Authenticated::dpop_jkt`] and in the claims' `cnf.jkt`.
+    pub fn dpop(self, verifier: genauth::dpop::DpopVerifier) -> Self {
+        self.map(|auth| auth.dpop(verifier))
+    }
+
+    /// Requires a strong or recent enough sign-in (RFC 9470): 401
+    /// `insufficient_user_authentication` with `acr_values` / `max_age` otherwise.
+    pub fn step_up(self, step_up: genauth::step_up::StepUp) -> Self {
+        self.map(|auth| auth.step_up(step_up))
+    }
+
+    /// This API as an RFC 9728 protected resource: tokens must name its `resource` in `aud`
+    /// (RFC 8707), and challenges carry `resource_metadata` (§5.1).
+    pub fn protected_resource(
+        self,
+        metadata: &genauth::resource_metadata::ProtectedResourceMetadata,
+    ) -> Self {
+        self.map(|auth| auth.protected_resource(metadata))
+    }
+
     fn map(self, change: impl FnOnce(BearerAuthenticator) -> BearerAuthenticator) -> Self {
         Self {
             gate: self.gate.map_authenticator(change),
@@ -161,11 +191,27 @@ impl BearerAuthLayer {
         request: ServiceRequest,
         service: Rc<S>,
     ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-        let authorization = request
-            .headers()
-            .get_all(AUTHORIZATION)
-            .map(HeaderValue::as_bytes);
-        match self.gate.authenticator().authenticate(authorization).await {
+        let headers = request.headers();
+        let authorization = headers.get_all(AUTHORIZATION).map(HeaderValue::as_bytes);
+        let proofs = headers.get_all("dpop").map(HeaderValue::as_bytes);
+        let uri = request.uri();
+        let config = request.app_config();
+        let target = ProofTarget {
+            method: request.method().as_str(),
+            target: uri.path_and_query().map_or("/", |p| p.as_str()),
+            host: uri
+                .authority()
+                .map(|a| a.as_str())
+                .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok()))
+                .or(Some(config.host())),
+            scheme: Some(if config.secure() { "https" } else { "http" }),
+        };
+        let result = self
+            .gate
+            .authenticator()
+            .authenticate_request(authorization, proofs, &target)
+            .await;
+        match result {
             Ok(authenticated) => {
                 let context = self.gate.context(authenticated);
                 request.extensions_mut().insert(context);
@@ -176,5 +222,32 @@ impl BearerAuthLayer {
                 Ok(request.into_response(response).map_into_right_body())
             }
         }
+    }
+}
+
+/// The RFC 9728 metadata route, for `App::configure`: `GET` the document's well-known path (§3.1,
+/// path-aware) answers it (§3.2). Register it outside the bearer middleware.
+///
+/// ```
+/// use genauth::resource_metadata::ProtectedResourceMetadata;
+/// let metadata = ProtectedResourceMetadata::new("https://api.example.com")?
+///     .authorization_server("https://example.genauth.ai/oidc");
+/// let app = actix_web::App::new().configure(genauth_actix::bearer::protected_resource_config(&metadata));
+/// # Ok::<(), genauth::ConfigError>(())
+/// ```
+pub fn protected_resource_config(
+    metadata: &genauth::resource_metadata::ProtectedResourceMetadata,
+) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone + 'static {
+    let reply = metadata.reply();
+    let path = metadata.well_known_path();
+    move |config| {
+        let reply = reply.clone();
+        config.route(
+            &path,
+            actix_web::web::get().to(move || {
+                let reply = reply.clone();
+                async move { crate::response::reply(reply) }
+            }),
+        );
     }
 }

@@ -6,11 +6,12 @@ mod support;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
+use genauth::dpop::DpopMode;
 use genauth::testing::TestIssuer;
 use genauth::validator::TokenValidator;
 use genauth_actix::rejection::{ClaimsRejection, MissingBearerLayer};
 use genauth_actix::{AccessToken, BearerAuthLayer, Claims};
-use genauth_adapter_tests::BearerRoutes;
+use genauth_adapter_tests::{BearerRoutes, resource};
 use serde::Deserialize;
 use std::sync::Arc;
 use support::ActixApp;
@@ -59,7 +60,35 @@ impl BearerRoutes for Routes {
                 },
             ))
             .service(web::resource("/styled").wrap(styled).to(|| async { "ok" }))
-            .route("/bare", web::get().to(claims_json));
+            .route("/bare", web::get().to(claims_json))
+            .service(
+                web::resource("/dpop")
+                    .wrap(layer().dpop(resource::dpop_verifier(DpopMode::Allowed)))
+                    .to(claims_json),
+            )
+            .service(
+                web::resource("/dpop-required")
+                    .wrap(layer().dpop(resource::dpop_verifier(DpopMode::Required)))
+                    .to(claims_json),
+            )
+            .service(
+                web::resource("/dpop-nonce")
+                    .wrap(layer().dpop(resource::dpop_verifier_with_nonce()))
+                    .to(claims_json),
+            )
+            .service(
+                web::resource("/resource")
+                    .wrap(layer().protected_resource(&resource::metadata()))
+                    .to(|| async { "ok" }),
+            )
+            .configure(genauth_actix::bearer::protected_resource_config(
+                &resource::metadata(),
+            ))
+            .service(
+                web::resource("/step-up")
+                    .wrap(layer().step_up(resource::step_up()))
+                    .to(|| async { "ok" }),
+            );
         ActixApp::new(test::init_service(app).await)
     }
 }

@@ -18,6 +18,12 @@
 //! Bodies are JSON `{"error", "error_description"}`; [`on_error`](BearerAuthLayer::on_error) restyles
 //! them.
 //!
+//! With [`dpop`](BearerAuthLayer::dpop), `Authorization: DPoP …` tokens with a `DPoP` proof are taken
+//! too (RFC 9449; a bad, replayed or foreign proof is 401 `invalid_dpop_proof`);
+//! [`protected_resource`](BearerAuthLayer::protected_resource) and [`protected_resource_routes`] make
+//! the API an RFC 9728 protected resource; [`step_up`](BearerAuthLayer::step_up) asks for a stronger
+//! sign-in (RFC 9470).
+//!
 //! ```
 //! use axum::{body::Body, routing::get, Json, Router};
 //! use genauth::validator::ValidationError;
@@ -55,12 +61,14 @@
 //! ```
 
 use crate::response::Axum;
+use axum::extract::OriginalUri;
 use axum::response::{IntoResponse, Response};
 use genauth::adapter::BearerGate;
 use genauth::bearer::{Authenticated, BearerAuthenticator, BearerError};
+use genauth::dpop::ProofTarget;
 use genauth::validator::TokenValidator;
-use http::header::AUTHORIZATION;
-use http::{HeaderValue, Request};
+use http::header::{AUTHORIZATION, HOST};
+use http::{HeaderName, HeaderValue, Request};
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
@@ -68,6 +76,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use tower_layer::Layer;
 use tower_service::Service;
+
+/// The `DPoP` proof header (RFC 9449 §4.1).
+const DPOP: HeaderName = HeaderName::from_static("dpop");
 
 type Validation = Pin<Box<dyn Future<Output = Result<Authenticated, BearerError>> + Send>>;
 
@@ -145,6 +156,29 @@ impl BearerAuthLayer {
         }
     }
 
+    /// Takes DPoP-bound tokens (RFC 9449) as the verifier's mode says: `Authorization: DPoP …`
+    /// with a `DPoP` proof, checked per §4.3 and bound to the token's `cnf.jkt`; challenges per
+    /// §7.1 (`DPoP algs="…"`, and `Bearer` too in allowed mode). The proof key's thumbprint reaches
+    /// handlers as [`genauth::bearer::Authenticated::dpop_jkt`] and in the claims' `cnf.jkt`.
+    pub fn dpop(self, verifier: genauth::dpop::DpopVerifier) -> Self {
+        self.map(|auth| auth.dpop(verifier))
+    }
+
+    /// Requires a strong or recent enough sign-in (RFC 9470): 401
+    /// `insufficient_user_authentication` with `acr_values` / `max_age` otherwise.
+    pub fn step_up(self, step_up: genauth::step_up::StepUp) -> Self {
+        self.map(|auth| auth.step_up(step_up))
+    }
+
+    /// This API as an RFC 9728 protected resource: tokens must name its `resource` in `aud`
+    /// (RFC 8707), and challenges carry `resource_metadata` (§5.1).
+    pub fn protected_resource(
+        self,
+        metadata: &genauth::resource_metadata::ProtectedResourceMetadata,
+    ) -> Self {
+        self.map(|auth| auth.protected_resource(metadata))
+    }
+
     fn map(self, change: impl FnOnce(BearerAuthenticator) -> BearerAuthenticator) -> Self {
         Self {
             gate: self.gate.map_authenticator(change),
@@ -184,12 +218,31 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let values = request
-            .headers()
-            .get_all(AUTHORIZATION)
-            .iter()
-            .map(HeaderValue::as_bytes);
-        let state = match self.layer.gate.authenticator().token_from_headers(values) {
+        let credentials = {
+            let headers = request.headers();
+            let authorization = headers.get_all(AUTHORIZATION).iter();
+            let proofs = headers.get_all(DPOP).iter();
+            // A nested router sees a shortened URI: the proof names the one the client sent.
+            let uri = request
+                .extensions()
+                .get::<OriginalUri>()
+                .map_or(request.uri(), |original| &original.0);
+            let target = ProofTarget {
+                method: request.method().as_str(),
+                target: uri.path_and_query().map_or("/", |p| p.as_str()),
+                host: uri
+                    .authority()
+                    .map(|a| a.as_str())
+                    .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok())),
+                scheme: uri.scheme_str(),
+            };
+            self.layer.gate.authenticator().credentials(
+                authorization.map(HeaderValue::as_bytes),
+                proofs.map(HeaderValue::as_bytes),
+                &target,
+            )
+        };
+        let state = match credentials {
             Err(error) => State::Respond {
                 response: Some(self.layer.gate.error_response(error)),
             },
@@ -201,13 +254,15 @@ where
                     future: self.inner.call(request),
                 }
             }
-            Ok(Some(token)) => {
+            Ok(Some(credentials)) => {
                 let auth = self.layer.gate.authenticator().clone();
                 // The ready service goes into the future; a fresh clone takes its place (tower's
                 // usual pattern for calling the inner service after asynchronous work).
                 let clone = self.inner.clone();
                 State::Validating {
-                    validation: Box::pin(async move { auth.validate(token).await }),
+                    validation: Box::pin(
+                        async move { auth.validate_credentials(credentials).await },
+                    ),
                     service: Some(std::mem::replace(&mut self.inner, clone)),
                     request: Some(request),
                     layer: self.layer.clone(),
@@ -298,4 +353,27 @@ where
             }
         }
     }
+}
+
+/// The RFC 9728 metadata route: `GET` the document's well-known path (§3.1, path-aware) answers it
+/// (§3.2). Merge it into the app's router, outside the bearer layer.
+///
+/// ```
+/// use genauth::resource_metadata::ProtectedResourceMetadata;
+/// let metadata = ProtectedResourceMetadata::new("https://api.example.com")?
+///     .authorization_server("https://example.genauth.ai/oidc");
+/// let app: axum::Router = axum::Router::new().merge(genauth_axum::bearer::protected_resource_routes(&metadata));
+/// # Ok::<(), genauth::ConfigError>(())
+/// ```
+pub fn protected_resource_routes<S: Clone + Send + Sync + 'static>(
+    metadata: &genauth::resource_metadata::ProtectedResourceMetadata,
+) -> axum::Router<S> {
+    let reply = metadata.reply();
+    axum::Router::new().route(
+        &metadata.well_known_path(),
+        axum::routing::get(move || {
+            let reply = reply.clone();
+            async move { crate::response::reply(reply) }
+        }),
+    )
 }

@@ -6,8 +6,9 @@ mod support;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use genauth::dpop::DpopMode;
 use genauth::validator::TokenValidator;
-use genauth_adapter_tests::BearerRoutes;
+use genauth_adapter_tests::{BearerRoutes, resource};
 use genauth_axum::{AccessToken, BearerAuthLayer, Claims};
 use http::StatusCode;
 use serde::Deserialize;
@@ -66,6 +67,32 @@ impl BearerRoutes for Routes {
             .route(
                 "/bare",
                 get(|Claims(claims): Claims| async move { Json(claims) }),
+            )
+            .route(
+                "/dpop",
+                get(|Claims(claims): Claims| async move { Json(claims) })
+                    .layer(layer().dpop(resource::dpop_verifier(DpopMode::Allowed))),
+            )
+            .route(
+                "/dpop-required",
+                get(|Claims(claims): Claims| async move { Json(claims) })
+                    .layer(layer().dpop(resource::dpop_verifier(DpopMode::Required))),
+            )
+            .route(
+                "/dpop-nonce",
+                get(|Claims(claims): Claims| async move { Json(claims) })
+                    .layer(layer().dpop(resource::dpop_verifier_with_nonce())),
+            )
+            .route(
+                "/resource",
+                get(|| async { "ok" }).layer(layer().protected_resource(&resource::metadata())),
+            )
+            .merge(genauth_axum::bearer::protected_resource_routes(
+                &resource::metadata(),
+            ))
+            .route(
+                "/step-up",
+                get(|| async { "ok" }).layer(layer().step_up(resource::step_up())),
             );
         AxumApp(router)
     }

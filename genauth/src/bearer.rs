@@ -31,7 +31,9 @@
 //! ```
 
 use crate::claims::Claims;
-use crate::telemetry;
+use crate::dpop::{DpopError, DpopMode, DpopVerifier};
+use crate::resource_metadata::ProtectedResourceMetadata;
+use crate::step_up::StepUp;
 use crate::types::{AccessToken, is_b64token};
 use crate::validator::{TokenValidator, ValidationError};
 use crate::web::Reply;
@@ -81,6 +83,28 @@ pub enum BearerError {
     /// unreachable. 503, no challenge: the client did nothing wrong and may retry.
     #[error("token could not be checked, the provider is unavailable: {0}")]
     ProviderUnavailable(#[source] ValidationError),
+
+    /// The DPoP proof is missing, invalid, replayed, or for another key than the token's
+    /// (RFC 9449 §4.3, §7.1). `invalid_dpop_proof`, 401, on the `DPoP` challenge.
+    #[error("invalid DPoP proof: {0}")]
+    InvalidDpopProof(#[source] DpopError),
+
+    /// This resource takes only DPoP-bound tokens with a proof ([`DpopMode::Required`]) and the
+    /// request used the `Bearer` scheme. `invalid_token`, 401, on the `DPoP` challenge.
+    #[error("this resource requires a DPoP-bound access token and a DPoP proof")]
+    DpopRequired,
+
+    /// The token is valid but the sign-in behind it is too weak or too old for this resource
+    /// (RFC 9470 §3): `insufficient_user_authentication`, 401, with `acr_values` and/or `max_age`.
+    #[error("insufficient user authentication: {reason}")]
+    InsufficientUserAuthentication {
+        /// What is lacking: the `acr`, or the `auth_time`.
+        reason: &'static str,
+        /// The acceptable `acr` values, space-separated, in order of preference (§3).
+        acr_values: Option<String>,
+        /// The longest time since the user's authentication, in seconds (§3).
+        max_age_secs: Option<u64>,
+    },
 }
 
 impl BearerError {
@@ -99,21 +123,30 @@ impl BearerError {
     /// scope) or 503 (provider unavailable).
     pub fn status_code(&self) -> u16 {
         match self {
-            Self::MissingToken | Self::InvalidToken(_) => 401,
+            Self::MissingToken
+            | Self::InvalidToken(_)
+            | Self::InvalidDpopProof(_)
+            | Self::DpopRequired
+            | Self::InsufficientUserAuthentication { .. } => 401,
             Self::InvalidRequest(_) => 400,
             Self::InsufficientScope { .. } => 403,
             Self::ProviderUnavailable(_) => 503,
         }
     }
 
-    /// The RFC 6750 §3.1 error code: `invalid_request`, `invalid_token`, `insufficient_scope`, or
+    /// The error code: `invalid_request`, `invalid_token`, `insufficient_scope` (RFC 6750 §3.1),
+    /// `invalid_dpop_proof` (RFC 9449 §7.1), `use_dpop_nonce` (§8),
+    /// `insufficient_user_authentication` (RFC 9470 §3), or
     /// `None` for a missing token and for provider-side failures.
     pub fn error_code(&self) -> Option<&'static str> {
         match self {
             Self::MissingToken | Self::ProviderUnavailable(_) => None,
             Self::InvalidRequest(_) => Some("invalid_request"),
-            Self::InvalidToken(_) => Some("invalid_token"),
+            Self::InvalidToken(_) | Self::DpopRequired => Some("invalid_token"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
+            Self::InvalidDpopProof(DpopError::UseNonce) => Some("use_dpop_nonce"),
+            Self::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
+            Self::InsufficientUserAuthentication { .. } => Some("insufficient_user_authentication"),
         }
     }
 
@@ -127,6 +160,8 @@ impl BearerError {
             Self::InsufficientScope { .. } => {
                 "the token lacks a scope this resource requires".into()
             }
+            Self::InvalidDpopProof(e) => e.to_string(),
+            Self::DpopRequired | Self::InsufficientUserAuthentication { .. } => self.to_string(),
         };
         Some(sanitize_description(&text))
     }
@@ -148,9 +183,7 @@ impl BearerError {
         if let Some(description) = self.description() {
             challenge.push_str(&format!(", error_description=\"{description}\""));
         }
-        if let Self::InsufficientScope { required } = self {
-            challenge.push_str(&format!(", scope=\"{}\"", sanitize_scope(required)));
-        }
+        challenge::push_error_params(&mut challenge, self);
         Some(challenge)
     }
 
@@ -163,10 +196,16 @@ impl BearerError {
         if let Some(challenge) = self.www_authenticate(realm) {
             reply = reply.header("www-authenticate", challenge);
         }
+        self.with_retry_after(reply)
+    }
+
+    /// `Retry-After` when the provider is unavailable.
+    fn with_retry_after(&self, reply: Reply) -> Reply {
         if matches!(self, Self::ProviderUnavailable(_)) {
-            reply = reply.header("retry-after", RETRY_AFTER_SECS.to_string());
+            reply.header("retry-after", RETRY_AFTER_SECS.to_string())
+        } else {
+            reply
         }
-        reply
     }
 
     /// Logs the failure at `debug` level (a client's routine mistake; never the token).
@@ -270,6 +309,13 @@ pub struct Authenticated {
 }
 
 impl Authenticated {
+    /// The RFC 7638 thumbprint of the key the token is bound to (`cnf.jkt`, RFC 9449 §6.1): for a
+    /// request authenticated with the `DPoP` scheme, the thumbprint of the proof's key (they were
+    /// checked equal). `None` for a plain bearer token.
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        credentials::confirmation_jkt(&self.claims)
+    }
+
     /// The verified claims with the extra claims deserialized as `T` (a custom claims type). For the
     /// default `T` ([`ExtraClaims`](crate::ExtraClaims)) this is a plain clone, no JSON round trip.
     ///
@@ -294,6 +340,10 @@ pub struct BearerAuthenticator {
     required_scopes: Arc<[String]>,
     optional: bool,
     realm: Arc<str>,
+    dpop: Option<DpopVerifier>,
+    step_up: Option<Arc<StepUp>>,
+    resource: Option<Arc<str>>,
+    resource_metadata: Option<Arc<str>>,
 }
 
 impl fmt::Debug for BearerAuthenticator {
@@ -302,6 +352,10 @@ impl fmt::Debug for BearerAuthenticator {
             .field("required_scopes", &self.required_scopes)
             .field("optional", &self.optional)
             .field("realm", &self.realm)
+            .field("dpop", &self.dpop)
+            .field("step_up", &self.step_up)
+            .field("resource", &self.resource)
+            .field("resource_metadata", &self.resource_metadata)
             .finish_non_exhaustive()
     }
 }
@@ -320,7 +374,54 @@ impl BearerAuthenticator {
             required_scopes: Arc::from(Vec::new()),
             optional: false,
             realm: Arc::from(DEFAULT_REALM),
+            dpop: None,
+            step_up: None,
+            resource: None,
+            resource_metadata: None,
         }
+    }
+
+    /// Takes DPoP-bound tokens (RFC 9449) as `verifier`'s [`DpopMode`] says: the `DPoP` scheme
+    /// with a `DPoP` proof header, checked per §4.3 and bound to the token's `cnf.jkt`; challenges
+    /// per §7.1. Adapters then read requests with [`credentials`](Self::credentials).
+    /// [`DpopMode::Off`] is the default (no DPoP, `cnf` tokens refused).
+    pub fn dpop(mut self, verifier: DpopVerifier) -> Self {
+        self.dpop = (verifier.mode() != DpopMode::Off).then_some(verifier);
+        self
+    }
+
+    /// The DPoP verifier, unless DPoP is off.
+    pub fn get_dpop(&self) -> Option<&DpopVerifier> {
+        self.dpop.as_ref()
+    }
+
+    /// Requires a strong or recent enough sign-in (RFC 9470): `acr` and/or `auth_time` checked
+    /// after the scopes; 401 `insufficient_user_authentication` otherwise.
+    pub fn step_up(mut self, step_up: StepUp) -> Self {
+        self.step_up = Some(Arc::new(step_up));
+        self
+    }
+
+    /// This API's resource identifier (RFC 8707, RFC 9728 §2): tokens whose `aud` does not include
+    /// it are refused (`invalid_token`), whatever the validator's own audience check.
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(Arc::from(resource.into()));
+        self
+    }
+
+    /// The URL of this API's protected resource metadata, sent as `resource_metadata` in every
+    /// challenge (RFC 9728 §5.1).
+    pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
+        self.resource_metadata = Some(Arc::from(url.into()));
+        self
+    }
+
+    /// Both from a metadata document: its `resource` as the required audience
+    /// ([`resource`](Self::resource)) and its URL in the challenges
+    /// ([`resource_metadata`](Self::resource_metadata)).
+    pub fn protected_resource(self, metadata: &ProtectedResourceMetadata) -> Self {
+        self.resource(metadata.resource())
+            .resource_metadata(metadata.metadata_url())
     }
 
     /// Requires every one of these scopes (403 `insufficient_scope` otherwise).
@@ -387,8 +488,11 @@ impl BearerAuthenticator {
     /// The synchronous first step: the token from the `Authorization` header values, or `Ok(None)`
     /// for an anonymous request in optional mode.
     ///
+    /// `Bearer` only: with DPoP configured, read requests with [`credentials`](Self::credentials).
+    ///
     /// # Errors
-    /// [`BearerError::MissingToken`] (not optional) or [`BearerError::InvalidRequest`].
+    /// [`BearerError::MissingToken`] (not optional), [`BearerError::InvalidRequest`], or
+    /// [`BearerError::DpopRequired`] when DPoP is required (a bearer token never passes then).
     pub fn token_from_headers<'a, I>(
         &self,
         authorization: I,
@@ -397,6 +501,9 @@ impl BearerAuthenticator {
         I: IntoIterator<Item = &'a [u8]>,
     {
         match parse_authorization(authorization)? {
+            Some(_) if self.dpop.as_ref().map(DpopVerifier::mode) == Some(DpopMode::Required) => {
+                Err(BearerError::DpopRequired)
+            }
             Some(token) => Ok(Some(AccessToken::new(token))),
             None if self.optional => Ok(None),
             None => Err(BearerError::MissingToken),
@@ -409,16 +516,8 @@ impl BearerAuthenticator {
     /// [`BearerError::InvalidToken`], [`BearerError::ProviderUnavailable`] or
     /// [`BearerError::InsufficientScope`].
     pub async fn validate(&self, token: AccessToken) -> Result<Authenticated, BearerError> {
-        let span = telemetry::validation_span();
-        let result = telemetry::in_span(&span, self.validator.validate(token.secret()))
+        self.validate_credentials(Credentials { token, proof: None })
             .await
-            .map_err(BearerError::from_validation)
-            .and_then(|claims| check_scopes(&claims, &self.required_scopes).map(|()| claims));
-        match &result {
-            Ok(claims) => telemetry::validated(&span, claims.iss.as_deref()),
-            Err(error) => telemetry::validation_failed(&span, error.status_code()),
-        }
-        result.map(|claims| Authenticated { token, claims })
     }
 
     /// Both steps: `Ok(None)` for an anonymous request in optional mode, the verified token and
@@ -442,7 +541,7 @@ impl BearerAuthenticator {
 
 /// Escapes a quoted-string's content (RFC 9110 §5.6.4): `\` and `"` backslash-escaped, control
 /// characters dropped.
-fn quoted_string(value: &str) -> String {
+pub(crate) fn quoted_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -474,12 +573,20 @@ fn sanitize_description(text: &str) -> String {
 }
 
 /// `scope` holds space-separated scope tokens of `%x21 / %x23-5B / %x5D-7E` (RFC 6749 §3.3).
-fn sanitize_scope(scope: &str) -> String {
+pub(crate) fn sanitize_scope(scope: &str) -> String {
     scope
         .chars()
         .filter(|c| matches!(c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e' | ' '))
         .collect()
 }
 
+mod challenge;
+mod credentials;
+
+pub use credentials::Credentials;
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(all(test, feature = "testing"))]
+mod dpop_tests;

@@ -150,6 +150,29 @@ impl JwtVerifier {
         result.map(|()| verified.claims)
     }
 
+    /// As [`verify`](Self::verify), for an access token presented with a proof of possession (DPoP,
+    /// RFC 9449 §7.1): a `cnf` claim is accepted rather than refused as
+    /// [`ValidationError::KeyBound`]. The caller must then check the binding (`cnf.jkt` against the
+    /// proof's key, as [`crate::dpop`] does); never call this for a plain bearer token.
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify), but never [`ValidationError::KeyBound`].
+    pub async fn verify_key_bound<T: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<Claims<T>, ValidationError> {
+        let verified = self.verify_signature::<T>(token).await?;
+        let result = self.check_jwt(&verified.claims).and_then(|()| {
+            self.inner.access_token_typing.check_binding(
+                verified.typ.as_deref(),
+                &verified.payload,
+                true,
+            )
+        });
+        trace_outcome("key-bound access token", &result);
+        result.map(|()| verified.claims)
+    }
+
     /// Verifies a JWT of the issuer that is not an access token (a logout token, say), checking
     /// what [`verify`](Self::verify) checks except the access-token typing
     /// ([`AccessTokenTyping`]): the signature, `iss`, `aud`, `exp`, `nbf`, `iat`. The caller checks

@@ -23,6 +23,7 @@ pub mod claims;
 mod client;
 mod clock;
 pub mod config;
+pub mod dpop;
 mod error;
 mod http;
 mod id_token;
@@ -34,8 +35,10 @@ pub mod logout;
 pub mod logout_token;
 pub mod pkce;
 pub mod provider;
+pub mod resource_metadata;
 pub mod revocation;
 pub mod session;
+pub mod step_up;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

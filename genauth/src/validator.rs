@@ -25,6 +25,7 @@
 //! ```
 
 mod introspection;
+mod issuers;
 mod jwks;
 
 use crate::claims::Claims;
@@ -33,6 +34,7 @@ pub use introspection::{
     DEFAULT_INACTIVE_TTL, DEFAULT_MAX_CACHE_TTL, DEFAULT_MAX_CONCURRENT_CALLS,
     IntrospectionValidator, MAX_INTROSPECTED_TOKEN_BYTES,
 };
+pub use issuers::MultiIssuerValidator;
 pub use jwks::JwksValidator;
 use std::future::Future;
 use std::sync::Arc;
@@ -54,6 +56,21 @@ pub trait TokenValidator: Send + Sync + 'static {
     /// A [`ValidationError`]: [`status_code`](ValidationError::status_code) 401 when the token is
     /// bad, 503 when it could not be checked.
     async fn validate(&self, token: &str) -> Result<Arc<Claims>, ValidationError>;
+
+    /// Validates `token` presented with a proof of possession (the `DPoP` scheme, RFC 9449 §7.1):
+    /// as [`validate`](Self::validate), except that a token bound to a key (`cnf`) is accepted and
+    /// its `cnf` returned in [`Claims::extra`]; the bearer layer then checks the binding against
+    /// the proof ([`crate::dpop`]).
+    ///
+    /// The default calls [`validate`](Self::validate): a validator that refuses `cnf` tokens keeps
+    /// refusing them, a closure returns what it returns. [`JwksValidator`] and
+    /// [`IntrospectionValidator`] accept key-bound tokens here.
+    ///
+    /// # Errors
+    /// As [`validate`](Self::validate).
+    async fn validate_key_bound(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
+        self.validate(token).await
+    }
 }
 
 #[async_trait::async_trait]

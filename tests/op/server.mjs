@@ -61,6 +61,9 @@
 //         null = package default (required for public clients only, S256 only);
 //         true/false = required for every client / for none.
 //     "clockTolerance": 15,
+//     "dpop": false,
+//         true: features.dPoP (RFC 9449): a token request with a DPoP proof gets a
+//         DPoP-bound access token (token_type DPoP, JWT access tokens carry cnf.jkt).
 //     "exitOnStdinEnd": true
 //   }
 //
@@ -341,6 +344,7 @@ function buildConfiguration() {
       // Logout tokens POSTed to the clients that register a backchannel_logout_uri.
       backchannelLogout: { enabled: true },
       clientCredentials: { enabled: true },
+      dPoP: { enabled: config.dpop === true },
       registration: { enabled: true, initialAccessToken: false },
       resourceIndicators: {
         enabled: true,

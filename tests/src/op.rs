@@ -311,6 +311,19 @@ pub fn public_client(id: &str, redirect_uris: &[&str]) -> Value {
     client(id, "", "none", redirect_uris)
 }
 
+/// A JWT resource server for the OP's `resourceServers` config: audience `audience`, scopes
+/// `api:read api:write`, RS256 access tokens for an hour (what `urn:genauth:test-api` is, under
+/// another identifier: an API's own URL, as RFC 9728 wants it).
+pub fn jwt_resource_server(audience: &str) -> Value {
+    json!({
+        "scope": "api:read api:write",
+        "audience": audience,
+        "accessTokenFormat": "jwt",
+        "accessTokenTTL": 3600,
+        "jwt": { "sign": { "alg": "RS256" } },
+    })
+}
+
 /// `{"clients": [...]}`
 pub fn config_with_clients(clients: Vec<Value>) -> Value {
     json!({ "clients": clients })

@@ -85,12 +85,13 @@ impl<F: Framework> BearerGate<F> {
     }
 
     /// The answer to a failure: logged at `debug`, then the hook's response, else the core's
-    /// ([`BearerError::reply`]).
+    /// ([`BearerAuthenticator::error_reply`]: RFC 6750 and, when configured, DPoP and
+    /// `resource_metadata` challenges).
     pub fn error_response(&self, error: BearerError) -> F::Response {
         error.log();
         match &self.on_error {
             Some(hook) => hook(error),
-            None => F::response(error.reply(self.auth.get_realm())),
+            None => F::response(self.auth.error_reply(&error)),
         }
     }
 }

@@ -36,8 +36,9 @@ impl fmt::Debug for VerifyingKey {
 }
 
 impl VerifyingKey {
-    /// Parses a JWK into a verifying key, or says why it is skipped.
-    fn from_jwk(jwk: &Jwk) -> Result<Self, &'static str> {
+    /// Parses a JWK into a verifying key, or says why it is skipped. Also used for the public key of
+    /// a DPoP proof (`crate::dpop`), so that a proof's `jwk` is parsed by this one parser.
+    pub(crate) fn from_jwk(jwk: &Jwk) -> Result<Self, &'static str> {
         // RFC 7517 §4.2: a key for encryption must not verify signatures.
         match &jwk.common.public_key_use {
             None | Some(PublicKeyUse::Signature) => {}

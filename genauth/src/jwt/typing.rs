@@ -46,6 +46,17 @@ struct Markers {
 impl AccessTokenTyping {
     /// Checks a verified token's `typ` header and decoded payload (JSON) against this mode.
     pub(super) fn check(self, typ: Option<&str>, payload: &[u8]) -> Result<(), ValidationError> {
+        self.check_binding(typ, payload, false)
+    }
+
+    /// As [`check`](Self::check); with `key_bound`, a `cnf` claim is accepted (the token came with
+    /// a proof of possession, RFC 9449 §7.1, that the caller checks against `cnf`).
+    pub(super) fn check_binding(
+        self,
+        typ: Option<&str>,
+        payload: &[u8],
+        key_bound: bool,
+    ) -> Result<(), ValidationError> {
         let markers: Markers = serde_json::from_slice(payload)
             .map_err(|e| ValidationError::InvalidClaims(e.to_string()))?;
         let not_an_access_token = |found: String| ValidationError::InvalidTokenType {
@@ -72,7 +83,7 @@ impl AccessTokenTyping {
                 "logout or security event token (it carries events)".into(),
             ));
         }
-        if markers.cnf.is_some() {
+        if markers.cnf.is_some() && !key_bound {
             return Err(ValidationError::KeyBound);
         }
         let shaped =

@@ -255,7 +255,7 @@ impl IntrospectionValidator {
     }
 
     /// That an active answer is for this API, as the type docs say.
-    fn check_binding(&self, claims: &Claims) -> Result<(), ValidationError> {
+    fn check_binding(&self, claims: &Claims, key_bound: bool) -> Result<(), ValidationError> {
         let app = self.client.config().client_id().as_str();
         if !claims.aud.is_empty() {
             let expected = self.audience.as_deref().unwrap_or(app);
@@ -269,6 +269,8 @@ impl IntrospectionValidator {
         }
         match claims.extra.get("token_type").and_then(|t| t.as_str()) {
             Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+            // RFC 9449 §6.2: a DPoP-bound token is introspected with `token_type` `DPoP`.
+            Some(t) if key_bound && t.eq_ignore_ascii_case("dpop") => {}
             None if !self.require_token_type => {}
             found => {
                 return Err(ValidationError::InvalidTokenType {
@@ -277,7 +279,7 @@ impl IntrospectionValidator {
                 });
             }
         }
-        if claims.extra.contains_key("cnf") {
+        if !key_bound && claims.extra.contains_key("cnf") {
             return Err(ValidationError::KeyBound);
         }
         Ok(())
@@ -287,6 +289,22 @@ impl IntrospectionValidator {
 #[async_trait::async_trait]
 impl TokenValidator for IntrospectionValidator {
     async fn validate(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
+        self.validate_bound(token, false).await
+    }
+
+    async fn validate_key_bound(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
+        self.validate_bound(token, true).await
+    }
+}
+
+impl IntrospectionValidator {
+    /// The active answer's claims, bound to this API; `key_bound`: the token came with a proof of
+    /// possession, so `cnf` and `token_type` `DPoP` are accepted (RFC 9449 §6.2, §7.1).
+    async fn validate_bound(
+        &self,
+        token: &str,
+        key_bound: bool,
+    ) -> Result<Arc<Claims>, ValidationError> {
         if token.len() > MAX_INTROSPECTED_TOKEN_BYTES || !is_b64token(token) {
             return Err(ValidationError::Malformed(
                 "not an access token (too long, or outside the RFC 6750 b64token syntax)".into(),
@@ -301,7 +319,7 @@ impl TokenValidator for IntrospectionValidator {
         if claims.exp.is_some_and(|exp| exp <= now_secs()) {
             return Err(ValidationError::Inactive);
         }
-        self.check_binding(&claims)?;
+        self.check_binding(&claims, key_bound)?;
         Ok(claims)
     }
 }

@@ -70,20 +70,33 @@ impl JwksValidator {
     }
 }
 
-#[async_trait::async_trait]
-impl TokenValidator for JwksValidator {
-    async fn validate(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
+impl JwksValidator {
+    /// The cached or freshly verified claims; `key_bound`: the token came with a proof of
+    /// possession, so `cnf` is accepted (RFC 9449 §7.1).
+    async fn validate_bound(
+        &self,
+        token: &str,
+        key_bound: bool,
+    ) -> Result<Arc<Claims>, ValidationError> {
+        let verify = || async {
+            if key_bound {
+                self.verifier.verify_key_bound::<ExtraClaims>(token).await
+            } else {
+                self.verifier.verify::<ExtraClaims>(token).await
+            }
+        };
         let Some(cache) = &self.cache else {
-            return self
-                .verifier
-                .verify::<ExtraClaims>(token)
-                .await
-                .map(Arc::new);
+            return verify().await.map(Arc::new);
         };
         let key = sha256(token.as_bytes());
         if let Some(claims) = cache.get(&key) {
             // The entry must not outlive the token (RFC 7519 §4.1.4): `exp` is checked on every hit.
             if claims.exp.is_some_and(|exp| now_secs() < exp) {
+                // A key-bound token verified with its proof is cached too; presented as a plain
+                // bearer token it is still refused (RFC 9449 §7.1).
+                if !key_bound && claims.extra.contains_key("cnf") {
+                    return Err(ValidationError::KeyBound);
+                }
                 tracing::trace!("token found in the verified-token cache");
                 telemetry::cache_lookup(Cache::VerifiedToken, true);
                 return Ok(claims);
@@ -91,9 +104,20 @@ impl TokenValidator for JwksValidator {
             cache.remove(&key);
         }
         telemetry::cache_lookup(Cache::VerifiedToken, false);
-        let claims = Arc::new(self.verifier.verify::<ExtraClaims>(token).await?);
+        let claims = Arc::new(verify().await?);
         cache.insert(key, Arc::clone(&claims));
         Ok(claims)
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenValidator for JwksValidator {
+    async fn validate(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
+        self.validate_bound(token, false).await
+    }
+
+    async fn validate_key_bound(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
+        self.validate_bound(token, true).await
     }
 }
 

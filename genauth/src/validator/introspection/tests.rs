@@ -279,3 +279,20 @@ async fn calls_in_flight_are_bounded_and_the_excess_is_503() {
     assert_eq!((hits.load(Ordering::SeqCst), overloaded), (2, 4));
     assert_eq!(ValidationError::Overloaded.status_code(), 503);
 }
+
+/// RFC 9449 §6.2, §7.1: with a proof, a `cnf` answer with `token_type` `DPoP` is accepted (the
+/// bearer layer then checks `cnf.jkt`); the same cached answer as a plain bearer token is not.
+#[tokio::test]
+async fn key_bound_answers_need_the_key_bound_path() {
+    let mut body = active(now_secs() + 3600);
+    body["token_type"] = "DPoP".into();
+    body["cnf"] = serde_json::json!({"jkt": "thumbprint"});
+    let (_s, v, hits) = validator(Some(body)).await;
+    let claims = v.validate_key_bound("t").await.unwrap();
+    assert_eq!(claims.extra["cnf"]["jkt"], "thumbprint");
+    assert!(matches!(
+        v.validate("t").await,
+        Err(ValidationError::InvalidTokenType { .. })
+    ));
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "one call, then the cache");
+}
