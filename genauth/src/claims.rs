@@ -111,15 +111,20 @@ fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error
     use serde::de::Error as _;
     match Option::<serde_json::Number>::deserialize(d)? {
         None => Ok(None),
-        Some(n) => match (n.as_u64(), n.as_f64()) {
-            (Some(secs), _) => Ok(Some(secs)),
-            (None, Some(f)) if f.is_finite() && f >= 0.0 && f < u64::MAX as f64 => {
-                Ok(Some(f as u64))
-            }
-            _ => Err(D::Error::custom(format!(
+        Some(n) => numeric_date_secs(&n).map(Some).ok_or_else(|| {
+            D::Error::custom(format!(
                 "a NumericDate must be a non-negative number of seconds, got {n}"
-            ))),
-        },
+            ))
+        }),
+    }
+}
+
+/// A `NumericDate`'s whole seconds, `None` for a negative or non-finite number.
+pub(crate) fn numeric_date_secs(n: &serde_json::Number) -> Option<u64> {
+    match (n.as_u64(), n.as_f64()) {
+        (Some(secs), _) => Some(secs),
+        (None, Some(f)) if f.is_finite() && f >= 0.0 && f < u64::MAX as f64 => Some(f as u64),
+        _ => None,
     }
 }
 

@@ -144,7 +144,7 @@ impl JwtVerifier {
             // (`id_token_hint`) and must not open APIs (RFC 8725 §3.11, RFC 9068 §4).
             self.inner
                 .access_token_typing
-                .check(verified.typ.as_deref(), &verified.payload)
+                .check(&verified.typ, &verified.markers)
         });
         trace_outcome("access token", &result);
         result.map(|()| verified.claims)
