@@ -101,14 +101,25 @@ fn bench(quick: bool) -> Result<(), String> {
         for contestant in servers::CONTESTANTS {
             eprintln!("round {}/{}: {contestant}", round + 1, options.rounds);
             let server = Server::start(contestant, &jwks)?;
+            let genauth = contestant.starts_with("genauth");
+            let introspection = if genauth {
+                Some(Server::start(
+                    &format!("{contestant}-introspection"),
+                    &jwks,
+                )?)
+            } else {
+                None
+            };
             for scenario in &scenarios {
                 let bare = contestant.starts_with("bare");
-                if (bare && scenario.name != "same token")
-                    || (scenario.genauth_only && !contestant.starts_with("genauth"))
-                {
+                if (bare && scenario.name != "same token") || (scenario.genauth_only && !genauth) {
                     continue;
                 }
-                let sample = runtime.block_on(measure(&server, scenario, &options))?;
+                let server = match (&introspection, scenario.genauth_only) {
+                    (Some(introspection), true) => introspection,
+                    _ => &server,
+                };
+                let sample = runtime.block_on(measure(server, scenario, &options))?;
                 let name = if bare { "bare route" } else { scenario.name };
                 samples.entry((contestant, name)).or_default().push(sample);
             }

@@ -32,7 +32,10 @@ pub const CONTESTANTS: [&str; 6] = [
     "httpauth-actix",
 ];
 
-/// Runs the named contestant until killed.
+/// Runs the named contestant until killed. `genauth-axum-introspection` and
+/// `genauth-actix-introspection` serve only the introspection routes (a process of their own, so
+/// that the HTTP client the introspection validator holds does not count in the JWT contestants'
+/// memory).
 pub fn serve(name: &str) -> Result<(), String> {
     let jwks: JwkSet = serde_json::from_str(&std::env::var(JWKS_ENV).map_err(|e| e.to_string())?)
         .map_err(|e| format!("{JWKS_ENV}: {e}"))?;
@@ -132,6 +135,18 @@ impl HandKeys {
     }
 }
 
+async fn genauth_axum_handler(genauth_axum::Claims(claims): genauth_axum::Claims) -> &'static str {
+    black_box(claims.sub.as_deref());
+    "ok"
+}
+
+async fn genauth_actix_handler(
+    genauth_actix::Claims(claims): genauth_actix::Claims,
+) -> &'static str {
+    black_box(claims.sub.as_deref());
+    "ok"
+}
+
 fn axum_server(
     name: &str,
     listener: TcpListener,
@@ -144,15 +159,16 @@ fn axum_server(
     let app: Router = match name {
         "bare-axum" => Router::new().route("/protected", get(|| async { "ok" })),
         "genauth-axum" => {
-            async fn handler(genauth_axum::Claims(claims): genauth_axum::Claims) -> &'static str {
-                black_box(claims.sub.as_deref());
-                "ok"
-            }
             let jwt = genauth_axum::BearerAuthLayer::new(jwks_validator(jwks)?);
+            Router::new().route("/protected", get(genauth_axum_handler).layer(jwt))
+        }
+        "genauth-axum-introspection" => {
             let introspected = genauth_axum::BearerAuthLayer::new(introspection_validator(addr)?);
             Router::new()
-                .route("/protected", get(handler).layer(jwt))
-                .route("/introspected", get(handler).layer(introspected))
+                .route(
+                    "/introspected",
+                    get(genauth_axum_handler).layer(introspected),
+                )
                 .route(
                     "/oidc/token/introspection",
                     post(|| async { axum::Json(introspection_answer()) }),
@@ -224,8 +240,12 @@ fn actix_server(
         "ok"
     }
     let name = name.to_owned();
-    let validators = match name.as_str() {
-        "genauth-actix" => Some((jwks_validator(jwks)?, introspection_validator(addr)?)),
+    let jwt = match name.as_str() {
+        "genauth-actix" => Some(jwks_validator(jwks)?),
+        _ => None,
+    };
+    let introspection = match name.as_str() {
+        "genauth-actix-introspection" => Some(introspection_validator(addr)?),
         _ => None,
     };
     let keys = web::Data::new(HandKeys::new(jwks)?);
@@ -233,30 +253,23 @@ fn actix_server(
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
             let app = App::new();
-            match (name.as_str(), &validators) {
-                ("genauth-actix", Some((jwt, introspection))) => {
-                    async fn handler(
-                        genauth_actix::Claims(claims): genauth_actix::Claims,
-                    ) -> &'static str {
-                        black_box(claims.sub.as_deref());
-                        "ok"
-                    }
-                    app.service(
-                        web::resource("/protected")
-                            .wrap(genauth_actix::BearerAuthLayer::new(jwt.clone()))
-                            .route(web::get().to(handler)),
-                    )
+            match (name.as_str(), &jwt, &introspection) {
+                ("genauth-actix", Some(jwt), _) => app.service(
+                    web::resource("/protected")
+                        .wrap(genauth_actix::BearerAuthLayer::new(jwt.clone()))
+                        .route(web::get().to(genauth_actix_handler)),
+                ),
+                ("genauth-actix-introspection", _, Some(introspection)) => app
                     .service(
                         web::resource("/introspected")
                             .wrap(genauth_actix::BearerAuthLayer::new(introspection.clone()))
-                            .route(web::get().to(handler)),
+                            .route(web::get().to(genauth_actix_handler)),
                     )
                     .route(
                         "/oidc/token/introspection",
                         web::post().to(|| async { web::Json(introspection_answer()) }),
-                    )
-                }
-                ("httpauth-actix", _) => {
+                    ),
+                ("httpauth-actix", _, _) => {
                     use actix_web::HttpMessage as _;
                     use actix_web::dev::ServiceRequest;
                     use actix_web_httpauth::extractors::bearer::BearerAuth;
