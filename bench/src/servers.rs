@@ -43,10 +43,10 @@ pub fn serve(name: &str) -> Result<(), String> {
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     match name {
-        "bare-axum" | "genauth-axum" | "jsonwebtoken-axum" => {
+        "bare-axum" | "genauth-axum" | "genauth-axum-introspection" | "jsonwebtoken-axum" => {
             axum_server(name, listener, addr, &jwks)
         }
-        "bare-actix" | "genauth-actix" | "httpauth-actix" => {
+        "bare-actix" | "genauth-actix" | "genauth-actix-introspection" | "httpauth-actix" => {
             actix_server(name, listener, addr, &jwks)
         }
         _ => Err(format!("unknown contestant {name}")),
