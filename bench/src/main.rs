@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo run --release -p genauth-bench            # 3 rounds of 40 000 requests per scenario
 //! cargo run --release -p genauth-bench -- --quick # 3 rounds of 10 000 (about two minutes)
+//! cargo run --release -p genauth-bench -- --quick --only genauth-axum   # one contestant
 //! ```
 //!
 //! Prints, per contestant and scenario, the medians over the rounds of the server's CPU time per
@@ -56,7 +57,14 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let result = match args.get(1).map(String::as_str) {
         Some("serve") => servers::serve(args.get(2).map_or("", String::as_str)),
-        _ => bench(args.iter().any(|a| a == "--quick")),
+        _ => {
+            // `--only <contestant>`: that contestant alone (to profile it, say).
+            let only = args
+                .iter()
+                .position(|a| a == "--only")
+                .and_then(|i| args.get(i + 1).cloned());
+            bench(args.iter().any(|a| a == "--quick"), only.as_deref())
+        }
     };
     if let Err(e) = result {
         eprintln!("genauth-bench: {e}");
@@ -64,7 +72,7 @@ fn main() {
     }
 }
 
-fn bench(quick: bool) -> Result<(), String> {
+fn bench(quick: bool, only: Option<&str>) -> Result<(), String> {
     let options = if quick {
         Options {
             rounds: 3,
@@ -99,6 +107,9 @@ fn bench(quick: bool) -> Result<(), String> {
     let mut samples: BTreeMap<(&str, &str), Vec<Sample>> = BTreeMap::new();
     for round in 0..options.rounds {
         for contestant in servers::CONTESTANTS {
+            if only.is_some_and(|only| only != contestant) {
+                continue;
+            }
             eprintln!("round {}/{}: {contestant}", round + 1, options.rounds);
             let server = Server::start(contestant, &jwks)?;
             let genauth = contestant.starts_with("genauth");

@@ -23,7 +23,10 @@ use std::hint::black_box;
 use std::time::Instant;
 
 fn main() {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => panic!("cannot start a Tokio runtime: {e}"),
     };
