@@ -258,20 +258,30 @@ enum SigningKey<'a> {
     Jwks(Arc<VerifyingKey>),
 }
 
+/// Room for the longest signature plus the 2 bytes by which base64's length estimate may overshoot.
+const SIGNATURE_BUFFER_BYTES: usize = MAX_SIGNATURE_BYTES + 2;
+
+/// The signature decoded on the stack (no allocation); `None` when it is not base64url or longer
+/// than [`MAX_SIGNATURE_BYTES`].
+fn decode_signature<'b>(
+    encoded: &str,
+    buffer: &'b mut [u8; SIGNATURE_BUFFER_BYTES],
+) -> Option<&'b [u8]> {
+    let length = URL_SAFE_NO_PAD.decode_slice(encoded, buffer).ok()?;
+    buffer
+        .get(..length)
+        .filter(|s| s.len() <= MAX_SIGNATURE_BYTES)
+}
+
 /// RFC 7515 §5.2 step 8: the signature over `header.payload`.
 fn check_signature(
     jws: &CompactJws<'_>,
     key: &SigningKey<'_>,
     alg: Algorithm,
 ) -> Result<(), ValidationError> {
-    // The longest signature verified here is RSA-8192's, 1024 bytes: decoded on the stack.
-    let mut buffer = [0u8; MAX_SIGNATURE_BYTES];
-    let length = URL_SAFE_NO_PAD
-        .decode_slice(jws.signature, &mut buffer)
-        .map_err(|_| ValidationError::InvalidSignature)?;
-    let signature = buffer
-        .get(..length)
-        .ok_or(ValidationError::InvalidSignature)?;
+    let mut buffer = [0u8; SIGNATURE_BUFFER_BYTES];
+    let signature =
+        decode_signature(jws.signature, &mut buffer).ok_or(ValidationError::InvalidSignature)?;
     let message = jws.signing_input.as_bytes();
     let valid = match key {
         SigningKey::Hmac(secret) => {
@@ -283,5 +293,28 @@ fn check_signature(
         Ok(())
     } else {
         Err(ValidationError::InvalidSignature)
+    }
+}
+
+#[cfg(test)]
+mod signature_tests {
+    use super::*;
+
+    #[test]
+    fn signatures_up_to_rsa_8192_decode_on_the_stack() {
+        for length in [0, 1, 64, 256, 512, 1023, MAX_SIGNATURE_BYTES] {
+            let bytes: Vec<u8> = (0..length).map(|i| (i % 251) as u8).collect();
+            let mut buffer = [0u8; SIGNATURE_BUFFER_BYTES];
+            let encoded = URL_SAFE_NO_PAD.encode(&bytes);
+            assert_eq!(
+                decode_signature(&encoded, &mut buffer),
+                Some(&bytes[..]),
+                "{length}"
+            );
+        }
+        let mut buffer = [0u8; SIGNATURE_BUFFER_BYTES];
+        let too_long = URL_SAFE_NO_PAD.encode([1u8; MAX_SIGNATURE_BYTES + 1]);
+        assert_eq!(decode_signature(&too_long, &mut buffer), None);
+        assert_eq!(decode_signature("not base64url!", &mut buffer), None);
     }
 }
