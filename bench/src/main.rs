@@ -6,6 +6,7 @@
 //! cargo run --release -p genauth-bench            # 3 rounds of 40 000 requests per scenario
 //! cargo run --release -p genauth-bench -- --quick # 3 rounds of 10 000 (about two minutes)
 //! cargo run --release -p genauth-bench -- --quick --only genauth-axum   # one contestant
+//! cargo run --release -p genauth-bench -- --quick --scenario "same token"  # one scenario
 //! ```
 //!
 //! Prints, per contestant and scenario, the medians over the rounds of the server's CPU time per
@@ -63,7 +64,16 @@ fn main() {
                 .iter()
                 .position(|a| a == "--only")
                 .and_then(|i| args.get(i + 1).cloned());
-            bench(args.iter().any(|a| a == "--quick"), only.as_deref())
+            // `--scenario <name>`: only the scenarios whose name contains it (and the bare route).
+            let scenario = args
+                .iter()
+                .position(|a| a == "--scenario")
+                .and_then(|i| args.get(i + 1).cloned());
+            bench(
+                args.iter().any(|a| a == "--quick"),
+                only.as_deref(),
+                scenario.as_deref(),
+            )
         }
     };
     if let Err(e) = result {
@@ -72,7 +82,7 @@ fn main() {
     }
 }
 
-fn bench(quick: bool, only: Option<&str>) -> Result<(), String> {
+fn bench(quick: bool, only: Option<&str>, pick: Option<&str>) -> Result<(), String> {
     let options = if quick {
         Options {
             rounds: 3,
@@ -123,7 +133,10 @@ fn bench(quick: bool, only: Option<&str>) -> Result<(), String> {
             };
             for scenario in &scenarios {
                 let bare = contestant.starts_with("bare");
-                if (bare && scenario.name != "same token") || (scenario.genauth_only && !genauth) {
+                if (bare && scenario.name != "same token")
+                    || (scenario.genauth_only && !genauth)
+                    || (!bare && pick.is_some_and(|pick| !scenario.name.contains(pick)))
+                {
                     continue;
                 }
                 let server = match (&introspection, scenario.genauth_only) {
