@@ -3,7 +3,11 @@
 //! - cached hit: a token seen before (SHA-256 of the token + cache lookup + `exp` check);
 //! - bearer cached hit: the bearer layers' whole step for such a token (`Authorization` parsed, the
 //!   `bearer_validation` span, the validation counted, scopes checked);
-//! - uncached ES256: full verification (header, key lookup, signature, claims) with the cache off;
+//! - uncached ES256 / RS256 / EdDSA: full verification (header, key lookup, signature, claims) with
+//!   the cache off, next to the floor: the bare aws-lc-rs signature check with a key parsed once;
+//! - rejections before the signature: a garbage token, an expired token, a foreign issuer;
+//! - bad signature: everything up to and including a failed signature check;
+//! - session seal: a session sealed into its cookie(s) (serialized, AES-256-GCM, base64url);
 //! - session open: a browser session cookie (tokens + claims) parsed from the `Cookie` header,
 //!   decrypted (AES-256-GCM) and deserialized, as the session layers do on every request.
 //!
@@ -19,7 +23,10 @@ use std::hint::black_box;
 use std::time::Instant;
 
 fn main() {
-    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => panic!("cannot start a Tokio runtime: {e}"),
     };
@@ -41,7 +48,138 @@ async fn run() {
     time("cached hit", 200_000, &cached, &token).await;
     bearer_cached_hit(cached.clone(), &token).await;
     time("uncached ES256 verify", 5_000, &uncached, &token).await;
+    floor("aws-lc-rs ES256 floor", 5_000, &issuer, &token);
+    let rs256 = TestIssuer::rs256();
+    let rs_token = rs256.mint(serde_json::json!({
+        "sub": "bench-user", "scope": "openid profile", "jti": "j-1", "client_id": "bench-app",
+    }));
+    time(
+        "uncached RS256 verify",
+        5_000,
+        &rs256.validator().cache_capacity(0),
+        &rs_token,
+    )
+    .await;
+    floor("aws-lc-rs RS256 floor", 5_000, &rs256, &rs_token);
+    let ed = TestIssuer::with_algorithm(jsonwebtoken::Algorithm::EdDSA);
+    let ed_token = ed.mint(serde_json::json!({"scope": "openid"}));
+    time(
+        "uncached EdDSA verify",
+        5_000,
+        &ed.validator().cache_capacity(0),
+        &ed_token,
+    )
+    .await;
+    let rs_uncached = rs256.validator().cache_capacity(0);
+    rejected(
+        "garbage token",
+        200_000,
+        &rs_uncached,
+        "hR7u2Xq9ZkP4vB1sW8nL3mT6yC0dF5gJ",
+    )
+    .await;
+    rejected(
+        "expired token",
+        200_000,
+        &rs_uncached,
+        &rs256.expired_token(),
+    )
+    .await;
+    let foreign = rs256
+        .clone()
+        .with_issuer("https://elsewhere.test")
+        .mint(serde_json::Value::Null);
+    rejected("foreign issuer", 200_000, &rs_uncached, &foreign).await;
+    rejected("bad signature", 5_000, &rs_uncached, &rs256.forged_token()).await;
+    introspection_hit().await;
     session_open(&issuer, &token);
+}
+
+/// An introspection answer from the validator's cache (the provider, a local mock, called once).
+async fn introspection_hit() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        + 3600;
+    Mock::given(method("POST"))
+        .and(path("/oidc/token/introspection"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "active": true, "sub": "u1", "client_id": "bench-app", "scope": "read",
+            "exp": exp, "token_type": "Bearer"
+        })))
+        .mount(&server)
+        .await;
+    let config = genauth::ClientConfig::builder("bench-app")
+        .client_secret("bench-secret")
+        .app_host(server.uri())
+        .build();
+    let client = match config.map(genauth::Client::new) {
+        Ok(Ok(client)) => client,
+        Ok(Err(e)) => panic!("client: {e}"),
+        Err(e) => panic!("config: {e}"),
+    };
+    let validator = genauth::validator::IntrospectionValidator::new(client);
+    time(
+        "introspection cache hit",
+        200_000,
+        &validator,
+        "opaque-h3T9xLq2Zr7Wm4Kp8Vn1Bc6Ys5Dg0Fj",
+    )
+    .await;
+}
+
+/// A rejected token, timed like [`time`].
+async fn rejected(name: &str, iterations: u32, validator: &impl TokenValidator, token: &str) {
+    let started = Instant::now();
+    for _ in 0..iterations {
+        assert!(validator.validate(black_box(token)).await.is_err());
+    }
+    report(name, iterations, started.elapsed());
+}
+
+/// The signature check alone, with aws-lc-rs and a key parsed once: what no verifier can go under.
+fn floor(name: &str, iterations: u32, issuer: &TestIssuer, token: &str) {
+    use aws_lc_rs::signature::{
+        ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
+        RsaPublicKeyComponents,
+    };
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::jwk::AlgorithmParameters;
+    let b64 = |s: &str| URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
+    let jwks = issuer.jwks();
+    let key = match jwks.keys.first().map(|k| &k.algorithm) {
+        Some(AlgorithmParameters::RSA(rsa)) => RsaPublicKeyComponents {
+            n: b64(&rsa.n),
+            e: b64(&rsa.e),
+        }
+        .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256),
+        Some(AlgorithmParameters::EllipticCurve(ec)) => {
+            let mut point = vec![4];
+            point.extend(b64(&ec.x));
+            point.extend(b64(&ec.y));
+            ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+        }
+        _ => panic!("{name}: unexpected key type"),
+    };
+    let Ok(key) = key else {
+        panic!("{name}: the key does not parse");
+    };
+    let Some((message, signature)) = token.rsplit_once('.') else {
+        panic!("{name}: not a JWS");
+    };
+    let signature = b64(signature);
+    let started = Instant::now();
+    for _ in 0..iterations {
+        assert!(
+            key.verify_sig(black_box(message.as_bytes()), &signature)
+                .is_ok()
+        );
+    }
+    report(name, iterations, started.elapsed());
 }
 
 /// A signed-in session as the web adapters keep it, opened from a `Cookie` header.
@@ -84,6 +222,16 @@ fn session_open(issuer: &TestIssuer, access_token: &str) {
         sealed.len()
     );
     let iterations = 50_000u32;
+    let started = Instant::now();
+    for _ in 0..iterations {
+        let sealed = codec.seal(
+            black_box(&session),
+            "genauth_session",
+            Duration::from_secs(3600),
+        );
+        assert!(black_box(sealed).is_ok());
+    }
+    report("session seal", iterations, started.elapsed());
     let started = Instant::now();
     for _ in 0..iterations {
         let cookies = RequestCookies::from_headers([black_box(header.as_bytes())]);

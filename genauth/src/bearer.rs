@@ -47,6 +47,9 @@ pub const DEFAULT_REALM: &str = "api";
 /// `Retry-After` of a 503 answer, in seconds: the JWKS refetch cooldown is of this order.
 const RETRY_AFTER_SECS: u64 = 5;
 
+/// The body's `error_description` for a missing token (whose challenge has none).
+const MISSING_TOKEN_DESCRIPTION: &str = "a bearer token is required";
+
 /// Longest `error_description` sent in a challenge, in bytes; longer descriptions are cut.
 const MAX_DESCRIPTION_LEN: usize = 200;
 
@@ -173,15 +176,28 @@ impl BearerError {
     /// The realm is a quoted-string (RFC 9110 §5.6.4): `"` and `\` are escaped, control characters
     /// dropped.
     pub fn www_authenticate(&self, realm: &str) -> Option<String> {
+        self.challenge(realm, self.description().as_deref())
+    }
+
+    /// The challenge with an already computed description (the rejection path computes it once
+    /// for the challenge and the body).
+    fn challenge(&self, realm: &str, description: Option<&str>) -> Option<String> {
         if matches!(self, Self::ProviderUnavailable(_)) {
             return None;
         }
-        let mut challenge = format!("Bearer realm=\"{}\"", quoted_string(realm));
+        let mut challenge = String::with_capacity(64 + description.map_or(0, str::len));
+        challenge.push_str("Bearer realm=\"");
+        challenge.push_str(&quoted_string(realm));
+        challenge.push('"');
         if let Some(code) = self.error_code() {
-            challenge.push_str(&format!(", error=\"{code}\""));
+            challenge.push_str(", error=\"");
+            challenge.push_str(code);
+            challenge.push('"');
         }
-        if let Some(description) = self.description() {
-            challenge.push_str(&format!(", error_description=\"{description}\""));
+        if let Some(description) = description {
+            challenge.push_str(", error_description=\"");
+            challenge.push_str(description);
+            challenge.push('"');
         }
         challenge::push_error_params(&mut challenge, self);
         Some(challenge)
@@ -192,8 +208,15 @@ impl BearerError {
     /// unavailable, the [`json_body`](Self::json_body). What both adapters' bearer middleware send
     /// unless restyled.
     pub fn reply(&self, realm: &str) -> Reply {
-        let mut reply = Reply::json(self.status_code(), &self.json_body());
-        if let Some(challenge) = self.www_authenticate(realm) {
+        // The description once, for the challenge and the body; the body written directly (the
+        // description is printable ASCII without `"` or `\\`: nothing to escape in JSON).
+        let description = self.description();
+        let mut reply = Reply {
+            status: self.status_code(),
+            headers: vec![("content-type", "application/json".into())],
+            body: self.json_text(description.as_deref()),
+        };
+        if let Some(challenge) = self.challenge(realm, description.as_deref()) {
             reply = reply.header("www-authenticate", challenge);
         }
         self.with_retry_after(reply)
@@ -208,6 +231,27 @@ impl BearerError {
         }
     }
 
+    /// [`json_body`](Self::json_body) as text, the same bytes as its `to_string()`.
+    fn json_text(&self, description: Option<&str>) -> String {
+        let error = self.json_error();
+        let description = description.unwrap_or(MISSING_TOKEN_DESCRIPTION);
+        let mut body = String::with_capacity(40 + error.len() + description.len());
+        body.push_str("{\"error\":\"");
+        body.push_str(error);
+        body.push_str("\",\"error_description\":\"");
+        body.push_str(description);
+        body.push_str("\"}");
+        body
+    }
+
+    /// The body's `error`: the RFC 6750 code, else `unauthorized` or `temporarily_unavailable`.
+    fn json_error(&self) -> &'static str {
+        self.error_code().unwrap_or(match self {
+            Self::ProviderUnavailable(_) => "temporarily_unavailable",
+            _ => "unauthorized",
+        })
+    }
+
     /// Logs the failure at `debug` level (a client's routine mistake; never the token).
     pub fn log(&self) {
         tracing::debug!(status = self.status_code(), error = %self, "bearer authentication failed");
@@ -217,14 +261,10 @@ impl BearerError {
     /// the RFC 6750 code, `unauthorized` for a missing token and `temporarily_unavailable`
     /// (RFC 6749 §4.1.2.1) when the provider is down.
     pub fn json_body(&self) -> serde_json::Value {
-        let error = self.error_code().unwrap_or(match self {
-            Self::ProviderUnavailable(_) => "temporarily_unavailable",
-            _ => "unauthorized",
-        });
         let description = self
             .description()
-            .unwrap_or_else(|| "a bearer token is required".to_owned());
-        serde_json::json!({ "error": error, "error_description": description })
+            .unwrap_or_else(|| MISSING_TOKEN_DESCRIPTION.to_owned());
+        serde_json::json!({ "error": self.json_error(), "error_description": description })
     }
 }
 
@@ -322,11 +362,22 @@ impl Authenticated {
     /// # Errors
     /// When the claims do not fit `T` (a required claim missing or of another type).
     pub fn claims_as<T: DeserializeOwned + 'static>(&self) -> Result<Claims<T>, serde_json::Error> {
-        // The common case on the per-request path: the claims are already of the requested type.
-        let any: Box<dyn std::any::Any> = Box::new((*self.claims).clone());
-        match any.downcast::<Claims<T>>() {
-            Ok(claims) => Ok(*claims),
-            Err(_) => serde_json::from_value(serde_json::to_value(&*self.claims)?),
+        // The common case on the per-request path: the claims are already of the requested type
+        // (a clone, no allocation besides the claims' own).
+        let any: &dyn std::any::Any = &*self.claims;
+        match any.downcast_ref::<Claims<T>>() {
+            Some(_) => {
+                let mut slot = Some((*self.claims).clone());
+                let slot: &mut dyn std::any::Any = &mut slot;
+                match slot
+                    .downcast_mut::<Option<Claims<T>>>()
+                    .and_then(Option::take)
+                {
+                    Some(claims) => Ok(claims),
+                    None => serde_json::from_value(serde_json::to_value(&*self.claims)?),
+                }
+            }
+            None => serde_json::from_value(serde_json::to_value(&*self.claims)?),
         }
     }
 }

@@ -91,6 +91,67 @@ impl<T> Claims<T> {
     }
 }
 
+/// Bytes the heap allocator hands out for a block of `len` bytes: rounded up to 16, plus 16 of
+/// bookkeeping (glibc malloc's chunk granularity and header, a fair figure for others).
+const fn heap_block(len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        len.div_ceil(16) * 16 + 16
+    }
+}
+
+/// An estimate of the memory verified claims hold: the struct (behind an `Arc`) and every string,
+/// list and JSON value it owns. What the verified-token cache weighs its entries by.
+pub(crate) fn estimated_bytes(claims: &Claims) -> usize {
+    let string = |s: &Option<String>| s.as_ref().map_or(0, |s| heap_block(s.capacity()));
+    let strings = [
+        &claims.iss,
+        &claims.sub,
+        &claims.jti,
+        &claims.scope,
+        &claims.client_id,
+        &claims.azp,
+        &claims.nonce,
+        &claims.at_hash,
+    ]
+    .into_iter()
+    .map(string)
+    .sum::<usize>();
+    let aud = heap_block(claims.aud.capacity() * std::mem::size_of::<String>())
+        + claims
+            .aud
+            .iter()
+            .map(|a| heap_block(a.capacity()))
+            .sum::<usize>();
+    heap_block(std::mem::size_of::<Claims>() + 16) + strings + aud + map_bytes(&claims.extra)
+}
+
+/// The heap a JSON map holds: per entry its key, its value and a share of the tree's nodes.
+fn map_bytes(map: &ExtraClaims) -> usize {
+    map.iter()
+        .map(|(key, value)| {
+            heap_block(key.capacity())
+                + std::mem::size_of::<(String, serde_json::Value)>()
+                + 16
+                + value_bytes(value)
+        })
+        .sum()
+}
+
+fn value_bytes(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match value {
+        Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+        Value::String(s) => heap_block(s.capacity()),
+        Value::Array(items) => {
+            heap_block(items.capacity() * std::mem::size_of::<Value>())
+                + items.iter().map(value_bytes).sum::<usize>()
+        }
+        Value::Object(map) => map_bytes(map),
+    }
+}
+
 /// RFC 7519 §4.1.3: `aud` must contain one of the expected audiences. For access tokens and ID
 /// tokens alike, hence here rather than in `jwt` or `id_token`.
 pub(crate) fn check_audience(aud: &[String], expected: &[String]) -> Result<(), ValidationError> {
@@ -111,15 +172,20 @@ fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error
     use serde::de::Error as _;
     match Option::<serde_json::Number>::deserialize(d)? {
         None => Ok(None),
-        Some(n) => match (n.as_u64(), n.as_f64()) {
-            (Some(secs), _) => Ok(Some(secs)),
-            (None, Some(f)) if f.is_finite() && f >= 0.0 && f < u64::MAX as f64 => {
-                Ok(Some(f as u64))
-            }
-            _ => Err(D::Error::custom(format!(
+        Some(n) => numeric_date_secs(&n).map(Some).ok_or_else(|| {
+            D::Error::custom(format!(
                 "a NumericDate must be a non-negative number of seconds, got {n}"
-            ))),
-        },
+            ))
+        }),
+    }
+}
+
+/// A `NumericDate`'s whole seconds, `None` for a negative or non-finite number.
+pub(crate) fn numeric_date_secs(n: &serde_json::Number) -> Option<u64> {
+    match (n.as_u64(), n.as_f64()) {
+        (Some(secs), _) => Some(secs),
+        (None, Some(f)) if f.is_finite() && f >= 0.0 && f < u64::MAX as f64 => Some(f as u64),
+        _ => None,
     }
 }
 
@@ -166,6 +232,25 @@ mod tests {
         assert_eq!((c.exp, c.iat, c.nbf), (Some(10), Some(5), None));
         assert!(serde_json::from_value::<Claims>(serde_json::json!({"exp": -1})).is_err());
         assert!(serde_json::from_value::<Claims>(serde_json::json!({"exp": "10"})).is_err());
+    }
+
+    #[test]
+    fn estimated_bytes_grow_with_what_the_claims_hold() {
+        let small: Claims = serde_json::from_value(serde_json::json!({"sub": "u"})).unwrap();
+        let large: Claims = serde_json::from_value(serde_json::json!({
+            "sub": "u", "iss": "https://issuer.example", "aud": ["a", "b"], "scope": "x y z",
+            "roles": ["admin", "user"], "profile": {"name": "A Name", "email": "a@b.c"},
+        }))
+        .unwrap();
+        let (small, large) = (estimated_bytes(&small), estimated_bytes(&large));
+        assert!(small >= std::mem::size_of::<Claims>(), "{small}");
+        // iss, 2 audiences and their list, scope, 2 roles, 2 profile members, 4 keys: 32 bytes each
+        // at least.
+        assert!(large >= small + 12 * 32, "{small} {large}");
+        assert_eq!(
+            (heap_block(0), heap_block(1), heap_block(16), heap_block(17)),
+            (0, 32, 32, 48)
+        );
     }
 
     #[test]

@@ -144,7 +144,7 @@ impl JwtVerifier {
             // (`id_token_hint`) and must not open APIs (RFC 8725 §3.11, RFC 9068 §4).
             self.inner
                 .access_token_typing
-                .check(verified.typ.as_deref(), &verified.payload)
+                .check(&verified.typ, &verified.markers)
         });
         trace_outcome("access token", &result);
         result.map(|()| verified.claims)
@@ -163,11 +163,9 @@ impl JwtVerifier {
     ) -> Result<Claims<T>, ValidationError> {
         let verified = self.verify_signature::<T>(token).await?;
         let result = self.check_jwt(&verified.claims).and_then(|()| {
-            self.inner.access_token_typing.check_binding(
-                verified.typ.as_deref(),
-                &verified.payload,
-                true,
-            )
+            self.inner
+                .access_token_typing
+                .check_binding(&verified.typ, &verified.markers, true)
         });
         trace_outcome("key-bound access token", &result);
         result.map(|()| verified.claims)

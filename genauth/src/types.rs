@@ -120,12 +120,22 @@ pub(crate) fn random_token(bytes: usize) -> Option<String> {
 }
 
 /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="` (RFC 6750 §2.1).
+///
+/// On every bearer request: the bytes are checked without branching on each one (a fold of
+/// comparisons the compiler vectorizes), since valid tokens, the common case, are read to the end
+/// anyway.
 pub(crate) fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
+    let b64token_byte = |b: u8| {
+        b.is_ascii_alphanumeric()
+            | (b == b'-')
+            | (b == b'.')
+            | (b == b'_')
+            | (b == b'~')
+            | (b == b'+')
+            | (b == b'/')
+    };
+    !body.is_empty() && body.bytes().fold(true, |all, b| all & b64token_byte(b))
 }
 
 /// SHA-256 of `data`.
@@ -138,6 +148,44 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
 
 #[cfg(test)]
 mod tests {
+
+    /// RFC 6750 §2.1 read literally, byte by byte: the reference for [`is_b64token`].
+    fn reference_b64token(token: &str) -> bool {
+        let body = token.trim_end_matches('=');
+        !body.is_empty()
+            && body.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+            })
+    }
+
+    #[test]
+    fn b64token_matches_the_grammar_for_every_byte_and_position() {
+        for b in 0..=255u8 {
+            for text in [
+                vec![b],
+                vec![b'a', b],
+                vec![b, b'a'],
+                vec![b'a', b, b'='],
+                vec![b'x'; 40].into_iter().chain([b]).collect(),
+            ] {
+                if let Ok(text) = std::str::from_utf8(&text) {
+                    assert_eq!(is_b64token(text), reference_b64token(text), "{text:?}");
+                }
+            }
+        }
+        for text in [
+            "",
+            "=",
+            "==",
+            "a=b",
+            "abc==",
+            "a b",
+            "ab\u{e9}",
+            "a-b.c_d~e+f/g==",
+        ] {
+            assert_eq!(is_b64token(text), reference_b64token(text), "{text:?}");
+        }
+    }
     use super::*;
 
     #[test]

@@ -221,3 +221,29 @@ fn default_replies() {
     assert_eq!(reply.header_value("retry-after"), Some("5"));
     assert!(reply.body.contains("temporarily_unavailable"));
 }
+
+#[test]
+fn the_reply_is_the_challenge_and_json_body_written_once() {
+    let errors = [
+        BearerError::MissingToken,
+        BearerError::InvalidRequest("the bearer token is empty"),
+        BearerError::InvalidToken(ValidationError::Malformed(
+            "a \"quoted\" \\ reason\n".into(),
+        )),
+        BearerError::InsufficientScope {
+            required: "read write".into(),
+        },
+        BearerError::ProviderUnavailable(ValidationError::Overloaded),
+    ];
+    for error in errors {
+        let reply = error.reply("my \"realm\"");
+        assert_eq!(reply.status, error.status_code());
+        assert_eq!(reply.body, error.json_body().to_string(), "{error:?}");
+        assert_eq!(
+            reply.header_value("www-authenticate").map(str::to_owned),
+            error.www_authenticate("my \"realm\""),
+            "{error:?}"
+        );
+        assert_eq!(reply.header_value("content-type"), Some("application/json"));
+    }
+}

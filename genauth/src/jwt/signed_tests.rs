@@ -356,3 +356,42 @@ async fn access_tokens_are_explicitly_typed() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn expired_and_foreign_tokens_are_refused_before_the_signature() {
+    let issuer = TestIssuer::new();
+    let verifier = issuer.verifier();
+    // Signed by another key whose `kid` the verifier does not know: refused for its expiry, or its
+    // issuer, without a key lookup (which would say the key is unknown) or a signature check.
+    let stranger = TestIssuer::new();
+    let expired = stranger.expired_token();
+    assert!(matches!(
+        verifier.verify::<crate::ExtraClaims>(&expired).await,
+        Err(ValidationError::Expired { .. })
+    ));
+    let foreign = stranger
+        .clone()
+        .with_issuer("https://elsewhere.test")
+        .mint(json!({"scope": "read"}));
+    assert!(matches!(
+        verifier.verify::<crate::ExtraClaims>(&foreign).await,
+        Err(ValidationError::InvalidIssuer { .. })
+    ));
+    // Within the leeway, an expired-looking token still needs a good signature, and then passes.
+    let recent = issuer.mint(json!({"scope": "read", "exp": now() - 5}));
+    verifier
+        .verify::<crate::ExtraClaims>(&recent)
+        .await
+        .unwrap();
+    let forged = stranger.mint(json!({"scope": "read", "exp": now() - 5}));
+    assert!(matches!(
+        verifier.verify::<crate::ExtraClaims>(&forged).await,
+        Err(ValidationError::UnknownKey { .. })
+    ));
+    // An `exp` the screen cannot read is left to the full check, after the signature.
+    let odd = issuer.mint(json!({"scope": "read", "exp": "tomorrow"}));
+    assert!(matches!(
+        verifier.verify::<crate::ExtraClaims>(&odd).await,
+        Err(ValidationError::InvalidClaims(_))
+    ));
+}

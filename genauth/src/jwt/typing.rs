@@ -4,8 +4,6 @@
 
 use super::jws::bare_media_type;
 use crate::error::{ValidationError, excerpt};
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 
 /// How [`JwtVerifier::verify`](super::JwtVerifier::verify) tells the issuer's access tokens from its
 /// other JWTs. Whatever the mode, a token is refused when its `typ` names another kind of JWT
@@ -30,69 +28,81 @@ pub enum AccessTokenTyping {
     Lenient,
 }
 
-/// The claims that tell what kind of JWT a token is, read only for their presence.
-#[derive(Deserialize)]
-struct Markers {
-    nonce: Option<IgnoredAny>,
-    at_hash: Option<IgnoredAny>,
-    c_hash: Option<IgnoredAny>,
-    events: Option<IgnoredAny>,
-    cnf: Option<IgnoredAny>,
-    scope: Option<IgnoredAny>,
-    scp: Option<IgnoredAny>,
-    client_id: Option<IgnoredAny>,
+/// The claims that tell what kind of JWT a token is, read only for their presence (in the same
+/// pass as the claims screened before the signature).
+pub(super) struct Markers {
+    /// `nonce`, `at_hash` or `c_hash`: an ID token's claims.
+    pub(super) id_token: bool,
+    /// `events`: a logout or security event token.
+    pub(super) events: bool,
+    /// `cnf`: bound to a key.
+    pub(super) cnf: bool,
+    /// `scope`, `scp` or `client_id`: what access tokens carry.
+    pub(super) access_token_shaped: bool,
+}
+
+/// A token's `typ` header, classified once (RFC 7515 §4.1.9, RFC 9068 §2.1).
+pub(super) enum Typ {
+    /// `at+jwt`.
+    AccessToken,
+    /// No `typ`, or `JWT`.
+    Untyped,
+    /// Any other type (kept, shortened, for the error).
+    Other(String),
+}
+
+impl Typ {
+    pub(super) fn of(typ: Option<&str>) -> Self {
+        match typ.map(bare_media_type) {
+            None => Self::Untyped,
+            Some(t) if t.eq_ignore_ascii_case("jwt") => Self::Untyped,
+            Some(t) if t.eq_ignore_ascii_case("at+jwt") => Self::AccessToken,
+            Some(_) => Self::Other(excerpt(typ.unwrap_or_default())),
+        }
+    }
 }
 
 impl AccessTokenTyping {
-    /// Checks a verified token's `typ` header and decoded payload (JSON) against this mode.
-    pub(super) fn check(self, typ: Option<&str>, payload: &[u8]) -> Result<(), ValidationError> {
-        self.check_binding(typ, payload, false)
+    /// Checks a verified token's `typ` header and typing markers against this mode.
+    pub(super) fn check(self, typ: &Typ, markers: &Markers) -> Result<(), ValidationError> {
+        self.check_binding(typ, markers, false)
     }
 
     /// As [`check`](Self::check); with `key_bound`, a `cnf` claim is accepted (the token came with
     /// a proof of possession, RFC 9449 §7.1, that the caller checks against `cnf`).
     pub(super) fn check_binding(
         self,
-        typ: Option<&str>,
-        payload: &[u8],
+        typ: &Typ,
+        markers: &Markers,
         key_bound: bool,
     ) -> Result<(), ValidationError> {
-        let markers: Markers = serde_json::from_slice(payload)
-            .map_err(|e| ValidationError::InvalidClaims(e.to_string()))?;
         let not_an_access_token = |found: String| ValidationError::InvalidTokenType {
             expected: "access token".into(),
             found,
         };
-        let typed = match typ.map(bare_media_type).as_deref() {
-            Some("at+jwt") => true,
-            None | Some("jwt") => false,
-            Some(_) => {
-                return Err(not_an_access_token(format!(
-                    "typ `{}`",
-                    excerpt(typ.unwrap_or_default())
-                )));
-            }
+        let typed = match typ {
+            Typ::AccessToken => true,
+            Typ::Untyped => false,
+            Typ::Other(typ) => return Err(not_an_access_token(format!("typ `{typ}`"))),
         };
-        if markers.nonce.is_some() || markers.at_hash.is_some() || markers.c_hash.is_some() {
+        if markers.id_token {
             return Err(not_an_access_token(
                 "ID token (it carries nonce, at_hash or c_hash)".into(),
             ));
         }
-        if markers.events.is_some() {
+        if markers.events {
             return Err(not_an_access_token(
                 "logout or security event token (it carries events)".into(),
             ));
         }
-        if markers.cnf.is_some() && !key_bound {
+        if markers.cnf && !key_bound {
             return Err(ValidationError::KeyBound);
         }
-        let shaped =
-            markers.scope.is_some() || markers.scp.is_some() || markers.client_id.is_some();
         match self {
             Self::Strict if !typed => Err(not_an_access_token(
                 "an untyped JWT (typ at+jwt is required)".into(),
             )),
-            Self::Inferred if !typed && !shaped => Err(not_an_access_token(
+            Self::Inferred if !typed && !markers.access_token_shaped => Err(not_an_access_token(
                 "an untyped JWT without scope or client_id (an ID token?)".into(),
             )),
             _ => Ok(()),

@@ -84,3 +84,40 @@ async fn a_cached_token_never_outlives_its_exp() {
         Err(ValidationError::Expired { .. })
     ));
 }
+
+#[tokio::test]
+async fn the_cache_stays_within_its_entry_and_memory_bounds() {
+    let issuer = TestIssuer::new();
+    let tokens: Vec<String> = (0..300)
+        .map(|i| issuer.mint(serde_json::json!({"scope": "read", "jti": format!("t{i}")})))
+        .collect();
+    // The memory bound: 64 KiB of claims, far fewer than 300 entries.
+    let by_memory = JwksValidator::new(issuer.verifier()).cache_memory(64 * 1024);
+    for token in &tokens {
+        by_memory.validate(token).await.unwrap();
+    }
+    let cache = by_memory.cache.as_ref().unwrap();
+    assert!(cache.weight() <= 64 * 1024, "{}", cache.weight());
+    assert!(cache.len() > 10 && cache.len() < 300, "{}", cache.len());
+    // The entry bound, with the default memory bound.
+    let by_count = JwksValidator::new(issuer.verifier()).cache_capacity(4);
+    for token in &tokens {
+        by_count.validate(token).await.unwrap();
+    }
+    let count = by_count.cache.as_ref().unwrap().len();
+    assert!((1..=4).contains(&count), "{count}");
+    // Still a cache: the last token is a hit (same claims, same `Arc`).
+    let last = tokens.last().unwrap();
+    let (a, b) = (
+        by_count.validate(last).await.unwrap(),
+        by_count.validate(last).await.unwrap(),
+    );
+    assert!(Arc::ptr_eq(&a, &b));
+    // Either bound at 0 turns the cache off.
+    assert!(
+        JwksValidator::new(issuer.verifier())
+            .cache_memory(0)
+            .cache
+            .is_none()
+    );
+}
