@@ -8,6 +8,7 @@ use genauth::dpop::{DpopKey, access_token_hash};
 use genauth::{ClientAuthMethod, ClientConfig};
 use genauth_tests::op::{self, TestOp};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// A provider with DPoP on, `api-client`, and the API at `resource` (its own URL) as a JWT
 /// resource server.
@@ -356,7 +357,15 @@ pub async fn api_two_issuers(bin: &str) {
         );
     }
     let downloads = |op: &TestOp| op.logs().matches("/jwks ").count();
-    let before = (downloads(&a), downloads(&b));
+    // The providers' request logs arrive through their stderr pipes: wait for the lines.
+    let mut before = (downloads(&a), downloads(&b));
+    for _ in 0..50 {
+        if before.0 > 0 && before.1 > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        before = (downloads(&a), downloads(&b));
+    }
     assert!(
         before.0 > 0 && before.1 > 0,
         "each trusted provider's keys were fetched once: {before:?}"
@@ -370,10 +379,17 @@ pub async fn api_two_issuers(bin: &str) {
             "{challenges:?}"
         );
     }
+    // Late log lines would show here, not hide: give the pipes time before comparing.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         (downloads(&a), downloads(&b)),
         before,
         "no JWKS download for an untrusted issuer"
+    );
+    assert_eq!(
+        downloads(&third),
+        0,
+        "the untrusted issuer is never contacted"
     );
     let doc: Value = reqwest::get(format!("{base}/.well-known/oauth-protected-resource"))
         .await

@@ -321,10 +321,20 @@ async fn refresh_ahead_picks_up_new_keys_and_stale_keys_survive_an_outage() {
     // refresh, which brings the rotated key in; it is then found without any unknown-kid refetch.
     provider.down.store(false, Ordering::SeqCst);
     provider.serve(&rotated);
+    // The failed refresh may still be finishing (the provider counted it when it arrived): a
+    // request while one is in flight starts none, so ask until one starts (up to 2 s).
     cache
         .key_for(Some(old.kid()), Algorithm::ES256)
         .await
         .unwrap();
+    for _ in 0..200 {
+        if provider.hits() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // Once the rotated set is in, the old kid is gone: only the refresh matters here.
+        let _ = cache.key_for(Some(old.kid()), Algorithm::ES256).await;
+    }
     wait_for_hits(&provider, 3).await;
     for _ in 0..100 {
         if cache.inner.keys.load().by_kid.contains_key(rotated.kid()) {
