@@ -78,51 +78,72 @@ fn is_dpop_side(error: &BearerError) -> bool {
 /// Every `WWW-Authenticate` value for `error` under `auth`'s policy: none when the provider is
 /// unavailable; `Bearer` without DPoP; `DPoP` (with `algs`) when DPoP is required; both when
 /// allowed, the error on the scheme it concerns (RFC 9449 §7.1). Each carries `resource_metadata`
-/// when configured (RFC 9728 §5.1).
-pub(super) fn challenges(error: &BearerError, auth: &BearerAuthenticator) -> Vec<String> {
+/// when configured (RFC 9728 §5.1). `description` is the error's
+/// [`description`](BearerError::description), computed once by the caller for the body too.
+pub(super) fn challenges(
+    error: &BearerError,
+    auth: &BearerAuthenticator,
+    description: Option<&str>,
+) -> Vec<String> {
     if matches!(error, BearerError::ProviderUnavailable(_)) {
         return Vec::new();
     }
-    let bearer = |with_error: bool| challenge(auth, "Bearer", None, error, with_error);
+    let one = |scheme: &str, algs: Option<&str>, with_error: bool| {
+        let error = with_error.then_some((error, description));
+        challenge(auth, scheme, algs, error)
+    };
     match &auth.dpop {
-        None => vec![bearer(true)],
+        None => vec![one("Bearer", None, true)],
         Some(dpop) => {
             let algs = Some(dpop.algs());
             let dpop_side = dpop.mode() == DpopMode::Required || is_dpop_side(error);
-            let dpop_challenge = challenge(auth, "DPoP", algs, error, dpop_side);
+            let dpop_challenge = one("DPoP", algs, dpop_side);
             if dpop.mode() == DpopMode::Required {
                 vec![dpop_challenge]
             } else {
-                vec![bearer(!dpop_side), dpop_challenge]
+                vec![one("Bearer", None, !dpop_side), dpop_challenge]
             }
         }
     }
 }
 
 /// One challenge: `<scheme> realm="…"[, algs="…"][, error=…, error_description=…, …]
-/// [, resource_metadata="…"]`.
+/// [, resource_metadata="…"]`, written into one buffer.
 fn challenge(
     auth: &BearerAuthenticator,
     scheme: &str,
     algs: Option<&str>,
-    error: &BearerError,
-    with_error: bool,
+    error: Option<(&BearerError, Option<&str>)>,
 ) -> String {
-    let mut challenge = format!("{scheme} realm=\"{}\"", quoted_string(auth.get_realm()));
+    let realm = auth.get_realm();
+    let description_len = error.and_then(|(_, d)| d).map_or(0, str::len);
+    let mut challenge = String::with_capacity(96 + realm.len() + description_len);
+    challenge.push_str(scheme);
+    challenge.push_str(" realm=\"");
+    challenge.push_str(&quoted_string(realm));
+    challenge.push('"');
     if let Some(algs) = algs {
-        challenge.push_str(&format!(", algs=\"{}\"", quoted_string(algs)));
+        challenge.push_str(", algs=\"");
+        challenge.push_str(&quoted_string(algs));
+        challenge.push('"');
     }
-    if with_error {
+    if let Some((error, description)) = error {
         if let Some(code) = error.error_code() {
-            challenge.push_str(&format!(", error=\"{code}\""));
+            challenge.push_str(", error=\"");
+            challenge.push_str(code);
+            challenge.push('"');
         }
-        if let Some(description) = error.description() {
-            challenge.push_str(&format!(", error_description=\"{description}\""));
+        if let Some(description) = description {
+            challenge.push_str(", error_description=\"");
+            challenge.push_str(description);
+            challenge.push('"');
         }
         push_error_params(&mut challenge, error);
     }
     if let Some(url) = &auth.resource_metadata {
-        challenge.push_str(&format!(", resource_metadata=\"{}\"", quoted_string(url)));
+        challenge.push_str(", resource_metadata=\"");
+        challenge.push_str(&quoted_string(url));
+        challenge.push('"');
     }
     challenge
 }

@@ -152,8 +152,15 @@ impl BearerAuthenticator {
     /// challenges of RFC 6750 §3, RFC 9449 §7.1 (`DPoP algs="…"`, and `Bearer` too unless DPoP is
     /// required) and RFC 9728 §5.1 (`resource_metadata`). What both adapters send.
     pub fn error_reply(&self, error: &BearerError) -> Reply {
-        let mut reply = Reply::json(error.status_code(), &error.json_body());
-        for value in challenge::challenges(error, self) {
+        // The description once, for the challenges and the body ([`BearerError::reply`]'s body,
+        // written directly: the description needs no JSON escaping).
+        let description = error.description();
+        let mut reply = Reply {
+            status: error.status_code(),
+            headers: vec![("content-type", "application/json".into())],
+            body: error.json_text(description.as_deref()),
+        };
+        for value in challenge::challenges(error, self, description.as_deref()) {
             reply = reply.header("www-authenticate", value);
         }
         // RFC 9449 §9: a fresh nonce with every refused proof when nonces are required.

@@ -247,3 +247,47 @@ fn the_reply_is_the_challenge_and_json_body_written_once() {
         assert_eq!(reply.header_value("content-type"), Some("application/json"));
     }
 }
+
+/// What the adapters send ([`BearerAuthenticator::error_reply`]) is [`BearerError::reply`] without
+/// DPoP or resource metadata, byte for byte; with resource metadata, the challenge gains
+/// `resource_metadata` and the body stays the same.
+#[cfg(feature = "testing")]
+#[test]
+fn the_layers_reply_matches_the_plain_reply() {
+    let issuer = crate::testing::TestIssuer::new();
+    let auth = BearerAuthenticator::new(issuer.validator()).realm("my \"realm\"");
+    let errors = [
+        BearerError::MissingToken,
+        BearerError::InvalidToken(ValidationError::Malformed("not a \"JWS\"".into())),
+        BearerError::InsufficientScope {
+            required: "read write".into(),
+        },
+        BearerError::ProviderUnavailable(ValidationError::Overloaded),
+    ];
+    for error in &errors {
+        let plain = error.reply("my \"realm\"");
+        let layer = auth.error_reply(error);
+        assert_eq!(layer, plain, "{error:?}");
+    }
+    let metadata = crate::resource_metadata::ProtectedResourceMetadata::new("https://api.test")
+        .unwrap_or_else(|e| panic!("metadata: {e}"));
+    let resource = auth.protected_resource(&metadata);
+    let reply = resource.error_reply(&errors[1]);
+    assert_eq!(reply.body, errors[1].json_body().to_string());
+    let challenge = reply.header_value("www-authenticate").unwrap_or_default();
+    assert!(
+        challenge.starts_with(
+            errors[1]
+                .www_authenticate("my \"realm\"")
+                .unwrap_or_default()
+                .as_str()
+        ),
+        "{challenge}"
+    );
+    assert!(
+        challenge.ends_with(
+            r#", resource_metadata="https://api.test/.well-known/oauth-protected-resource""#
+        ),
+        "{challenge}"
+    );
+}
