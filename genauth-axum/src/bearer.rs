@@ -64,7 +64,7 @@ use crate::response::Axum;
 use axum::extract::OriginalUri;
 use axum::response::{IntoResponse, Response};
 use genauth::adapter::BearerGate;
-use genauth::bearer::{Authenticated, BearerAuthenticator, BearerError};
+use genauth::bearer::{Authenticated, BearerAuthenticator, BearerError, Credentials};
 use genauth::dpop::ProofTarget;
 use genauth::validator::TokenValidator;
 use http::header::{AUTHORIZATION, HOST};
@@ -254,22 +254,47 @@ where
                     future: self.inner.call(request),
                 }
             }
-            Ok(Some(credentials)) => {
-                let auth = self.layer.gate.authenticator().clone();
-                // The ready service goes into the future; a fresh clone takes its place (tower's
-                // usual pattern for calling the inner service after asynchronous work).
-                let clone = self.inner.clone();
-                State::Validating {
-                    validation: Box::pin(
-                        async move { auth.validate_credentials(credentials).await },
-                    ),
-                    service: Some(std::mem::replace(&mut self.inner, clone)),
-                    request: Some(request),
-                    layer: self.layer.clone(),
+            Ok(Some(credentials)) => match self
+                .layer
+                .gate
+                .authenticator()
+                .try_validate_now(credentials)
+            {
+                // The answer at hand (a token verified before, or garbage): no future, no clones.
+                Ok(Ok(authenticated)) => {
+                    request
+                        .extensions_mut()
+                        .insert(self.layer.gate.context(Some(authenticated)));
+                    State::Inner {
+                        future: self.inner.call(request),
+                    }
                 }
-            }
+                Ok(Err(error)) => State::Respond {
+                    response: Some(self.layer.gate.error_response(error)),
+                },
+                Err(credentials) => self.validating(credentials, request),
+            },
         };
         ResponseFuture { state }
+    }
+}
+
+impl<S> BearerAuth<S> {
+    /// The asynchronous step: validation in a boxed future, then the inner service.
+    fn validating<B>(&mut self, credentials: Credentials, request: Request<B>) -> State<S, B>
+    where
+        S: Service<Request<B>> + Clone,
+    {
+        let auth = self.layer.gate.authenticator().clone();
+        // The ready service goes into the future; a fresh clone takes its place (tower's usual
+        // pattern for calling the inner service after asynchronous work).
+        let clone = self.inner.clone();
+        State::Validating {
+            validation: Box::pin(async move { auth.validate_credentials(credentials).await }),
+            service: Some(std::mem::replace(&mut self.inner, clone)),
+            request: Some(request),
+            layer: self.layer.clone(),
+        }
     }
 }
 

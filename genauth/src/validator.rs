@@ -71,6 +71,18 @@ pub trait TokenValidator: Send + Sync + 'static {
     async fn validate_key_bound(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
         self.validate(token).await
     }
+
+    /// The answer [`validate`](Self::validate) would give, when it is at hand without I/O or
+    /// waiting: a cached verification of `token`, or a refusal that needs no key (a token that is
+    /// not even the right shape). `None`: call [`validate`](Self::validate). The bearer layers try
+    /// this first, so that the steady state (a token seen before) and garbage cost no future.
+    ///
+    /// The default answers nothing. An implementation must answer exactly what `validate` would
+    /// (the same claims, the same error), never more leniently.
+    fn validate_now(&self, token: &str) -> Option<Result<Arc<Claims>, ValidationError>> {
+        let _ = token;
+        None
+    }
 }
 
 #[async_trait::async_trait]

@@ -97,6 +97,42 @@ impl BearerAuthenticator {
         })
     }
 
+    /// The second step without waiting, when the answer is at hand
+    /// ([`TokenValidator::validate_now`](crate::validator::TokenValidator::validate_now): a token
+    /// the validator verified before, or one refused by its shape): what
+    /// [`validate_credentials`](Self::validate_credentials) would answer, with the same checks
+    /// after the token (audience, scopes, step-up) and the same telemetry. `Err` gives the
+    /// credentials back when the answer needs the asynchronous step (a new token, a DPoP proof).
+    ///
+    /// # Errors
+    /// The outer `Err` is not an error: call [`validate_credentials`](Self::validate_credentials)
+    /// with the credentials it returns.
+    pub fn try_validate_now(
+        &self,
+        credentials: Credentials,
+    ) -> Result<Result<Authenticated, BearerError>, Credentials> {
+        if credentials.proof.is_some() {
+            return Err(credentials);
+        }
+        let span = telemetry::validation_span();
+        let Some(answer) =
+            span.in_scope(|| self.validator.validate_now(credentials.token.secret()))
+        else {
+            return Err(credentials);
+        };
+        let result = answer
+            .map_err(BearerError::from_validation)
+            .and_then(|claims| self.check_claims(&claims).map(|()| claims));
+        match &result {
+            Ok(claims) => telemetry::validated(&span, claims.iss.as_deref()),
+            Err(error) => telemetry::validation_failed(&span, error.status_code()),
+        }
+        Ok(result.map(|claims| Authenticated {
+            token: credentials.token,
+            claims,
+        }))
+    }
+
     async fn check(&self, credentials: &Credentials) -> Result<Arc<Claims>, BearerError> {
         let token = credentials.token.secret();
         let (Some(presented), Some(verifier)) = (&credentials.proof, &self.dpop) else {

@@ -103,6 +103,13 @@ impl JwtVerifier {
         })
     }
 
+    /// Refuses a token that is not a JWS in compact serialization (three non-empty dot-separated
+    /// parts, at most the size limit) with the error [`verify`](Self::verify) gives it: a check
+    /// that needs no key, for the validators' synchronous path.
+    pub(crate) fn check_compact_shape(&self, token: &str) -> Result<(), ValidationError> {
+        CompactJws::split(token).map(|_| ())
+    }
+
     /// RFC 8725 §3.1, RFC 7518 §3.6: the algorithm comes from the allow-list; `none` never does.
     fn pin_algorithm(&self, header: &JoseHeader<'_>) -> Result<Algorithm, ValidationError> {
         header

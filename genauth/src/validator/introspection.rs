@@ -295,6 +295,20 @@ impl TokenValidator for IntrospectionValidator {
     async fn validate_key_bound(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
         self.validate_bound(token, true).await
     }
+
+    /// A fresh cached answer for `token` (or its refusal by syntax); `None` when the provider must
+    /// be asked (or a call for it is in flight).
+    fn validate_now(&self, token: &str) -> Option<Result<Arc<Claims>, ValidationError>> {
+        if let Err(error) = Self::check_syntax(token) {
+            return Some(Err(error));
+        }
+        let entry = self.cache.as_ref()?.get(&sha256(token.as_bytes()))?;
+        if Instant::now() >= entry.until {
+            return None;
+        }
+        telemetry::cache_lookup(Cache::Introspection, true);
+        Some(self.answer(entry.result, false))
+    }
 }
 
 impl IntrospectionValidator {
@@ -305,12 +319,24 @@ impl IntrospectionValidator {
         token: &str,
         key_bound: bool,
     ) -> Result<Arc<Claims>, ValidationError> {
+        Self::check_syntax(token)?;
+        let cached = self.lookup(token).await?;
+        self.answer(cached, key_bound)
+    }
+
+    /// A token this validator never sends to the provider: too long, or not a b64token.
+    fn check_syntax(token: &str) -> Result<(), ValidationError> {
         if token.len() > MAX_INTROSPECTED_TOKEN_BYTES || !is_b64token(token) {
             return Err(ValidationError::Malformed(
                 "not an access token (too long, or outside the RFC 6750 b64token syntax)".into(),
             ));
         }
-        let claims = match self.lookup(token).await? {
+        Ok(())
+    }
+
+    /// The answer for a (cached or fresh) introspection result.
+    fn answer(&self, cached: Cached, key_bound: bool) -> Result<Arc<Claims>, ValidationError> {
+        let claims = match cached {
             Cached::Active(claims) => claims,
             Cached::Inactive => return Err(ValidationError::Inactive),
             Cached::Unavailable(e) => return Err(ValidationError::ProviderUnavailable(e)),

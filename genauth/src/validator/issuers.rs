@@ -139,6 +139,14 @@ impl TokenValidator for MultiIssuerValidator {
     async fn validate_key_bound(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
         self.route(token)?.validate_key_bound(token).await
     }
+
+    /// The issuer's validator's answer at hand, or the refusal of a token no issuer here takes.
+    fn validate_now(&self, token: &str) -> Option<Result<Arc<Claims>, ValidationError>> {
+        match self.route(token) {
+            Ok(validator) => validator.validate_now(token),
+            Err(error) => Some(Err(error)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -155,22 +155,12 @@ impl JwksValidator {
         let Some(cache) = &self.cache else {
             return verify().await.map(Arc::new);
         };
+        // Not a compact JWS: refused before hashing it for the cache.
+        self.verifier.check_compact_shape(token)?;
         let key = sha256(token.as_bytes());
-        if let Some(entry) = cache.get(&key) {
-            // The entry must not outlive the token (RFC 7519 §4.1.4): `exp` is checked on every hit.
-            if entry.claims.exp.is_some_and(|exp| now_secs() < exp) {
-                // A key-bound token verified with its proof is cached too; presented as a plain
-                // bearer token it is still refused (RFC 9449 §7.1).
-                if entry.key_bound && !key_bound {
-                    return Err(ValidationError::KeyBound);
-                }
-                tracing::trace!("token found in the verified-token cache");
-                telemetry::cache_lookup(Cache::VerifiedToken, true);
-                return Ok(entry.claims);
-            }
-            cache.remove(&key);
+        if let Some(answer) = Self::cached(cache, &key, key_bound) {
+            return answer;
         }
-        telemetry::cache_lookup(Cache::VerifiedToken, false);
         let claims = Arc::new(verify().await?);
         // At least `bytes / entries`, so that the weight bound also bounds the number of entries.
         let floor = self.bytes / self.entries.max(1);
@@ -185,6 +175,31 @@ impl JwksValidator {
         );
         Ok(claims)
     }
+
+    /// The cache's answer for the token hashed to `key`, if it has one: its claims while the token
+    /// is unexpired (an expired entry is dropped and the lookup counted as a miss, `None`).
+    fn cached(
+        cache: &VerifiedCache,
+        key: &[u8; 32],
+        key_bound: bool,
+    ) -> Option<Result<Arc<Claims>, ValidationError>> {
+        if let Some(entry) = cache.get(key) {
+            // The entry must not outlive the token (RFC 7519 §4.1.4): `exp` is checked on every hit.
+            if entry.claims.exp.is_some_and(|exp| now_secs() < exp) {
+                // A key-bound token verified with its proof is cached too; presented as a plain
+                // bearer token it is still refused (RFC 9449 §7.1).
+                if entry.key_bound && !key_bound {
+                    return Some(Err(ValidationError::KeyBound));
+                }
+                tracing::trace!("token found in the verified-token cache");
+                telemetry::cache_lookup(Cache::VerifiedToken, true);
+                return Some(Ok(entry.claims));
+            }
+            cache.remove(key);
+        }
+        telemetry::cache_lookup(Cache::VerifiedToken, false);
+        None
+    }
 }
 
 #[async_trait::async_trait]
@@ -195,6 +210,25 @@ impl TokenValidator for JwksValidator {
 
     async fn validate_key_bound(&self, token: &str) -> Result<Arc<Claims>, ValidationError> {
         self.validate_bound(token, true).await
+    }
+
+    /// A cache hit, or a token that is not a compact JWS; `None` otherwise (and without a cache).
+    /// A miss is counted by the `validate` that follows, not here.
+    fn validate_now(&self, token: &str) -> Option<Result<Arc<Claims>, ValidationError>> {
+        let cache = self.cache.as_ref()?;
+        if let Err(error) = self.verifier.check_compact_shape(token) {
+            return Some(Err(error));
+        }
+        let entry = cache.get(&sha256(token.as_bytes()))?;
+        if entry.claims.exp.is_none_or(|exp| now_secs() >= exp) {
+            return None;
+        }
+        if entry.key_bound {
+            return Some(Err(ValidationError::KeyBound));
+        }
+        tracing::trace!("token found in the verified-token cache");
+        telemetry::cache_lookup(Cache::VerifiedToken, true);
+        Some(Ok(entry.claims))
     }
 }
 

@@ -121,3 +121,44 @@ async fn the_cache_stays_within_its_entry_and_memory_bounds() {
             .is_none()
     );
 }
+
+/// `validate_now` answers what `validate` would, without a future: nothing for a token never
+/// verified, the cached claims after, garbage refused by shape, a cached `cnf` token refused on
+/// the plain-bearer path, an expired entry left to `validate`.
+#[tokio::test]
+async fn validate_now_answers_only_what_validate_would() {
+    let issuer = TestIssuer::new();
+    let validator = issuer.validator();
+    let token = issuer.mint(serde_json::json!({ "scope": "read" }));
+    assert!(validator.validate_now(&token).is_none(), "never verified");
+    let verified = validator.validate(&token).await.unwrap();
+    let now = validator.validate_now(&token).expect("a cache hit");
+    assert!(
+        Arc::ptr_eq(&now.unwrap(), &verified),
+        "the cached claims, shared"
+    );
+
+    let garbage = "dGhpcyBpcyBub3QgYSBKV1Q";
+    let sync_error = validator.validate_now(garbage).expect("refused by shape");
+    let async_error = validator.validate(garbage).await.unwrap_err();
+    assert_eq!(sync_error.unwrap_err().to_string(), async_error.to_string());
+
+    let bound = issuer.mint(serde_json::json!({ "scope": "read", "cnf": { "jkt": "x" } }));
+    validator.validate_key_bound(&bound).await.unwrap();
+    assert!(matches!(
+        validator.validate_now(&bound),
+        Some(Err(ValidationError::KeyBound))
+    ));
+
+    // Past `exp` but within the verifier's leeway: `validate` accepts (and caches) it, the cache
+    // never answers for it (no leeway there), so `validate_now` leaves it to `validate`.
+    let late = issuer.mint(serde_json::json!({
+        "scope": "read",
+        "exp": crate::clock::now_secs().saturating_sub(1),
+    }));
+    validator.validate(&late).await.unwrap();
+    assert!(
+        validator.validate_now(&late).is_none(),
+        "expired entry: left to validate"
+    );
+}
