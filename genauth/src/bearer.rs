@@ -185,22 +185,8 @@ impl BearerError {
         if matches!(self, Self::ProviderUnavailable(_)) {
             return None;
         }
-        let mut challenge = String::with_capacity(64 + description.map_or(0, str::len));
-        challenge.push_str("Bearer realm=\"");
-        challenge.push_str(&quoted_string(realm));
-        challenge.push('"');
-        if let Some(code) = self.error_code() {
-            challenge.push_str(", error=\"");
-            challenge.push_str(code);
-            challenge.push('"');
-        }
-        if let Some(description) = description {
-            challenge.push_str(", error_description=\"");
-            challenge.push_str(description);
-            challenge.push('"');
-        }
-        challenge::push_error_params(&mut challenge, self);
-        Some(challenge)
+        let error = Some((self, description));
+        Some(challenge::challenge("Bearer", realm, None, error, None))
     }
 
     /// The default response: [`status_code`](Self::status_code), the
@@ -208,18 +194,28 @@ impl BearerError {
     /// unavailable, the [`json_body`](Self::json_body). What both adapters' bearer middleware send
     /// unless restyled.
     pub fn reply(&self, realm: &str) -> Reply {
-        // The description once, for the challenge and the body; the body written directly (the
-        // description is printable ASCII without `"` or `\\`: nothing to escape in JSON).
+        // The description once, for the challenge and the body.
         let description = self.description();
+        let challenge = self.challenge(realm, description.as_deref());
+        self.with_retry_after(self.reply_with(description.as_deref(), challenge))
+    }
+
+    /// Status, JSON body and the `WWW-Authenticate` `challenges`, given the description computed
+    /// once for both (it is printable ASCII without `"` or `\`: nothing to escape in JSON).
+    fn reply_with(
+        &self,
+        description: Option<&str>,
+        challenges: impl IntoIterator<Item = String>,
+    ) -> Reply {
         let mut reply = Reply {
             status: self.status_code(),
             headers: vec![("content-type", "application/json".into())],
-            body: self.json_text(description.as_deref()),
+            body: self.json_text(description),
         };
-        if let Some(challenge) = self.challenge(realm, description.as_deref()) {
+        for challenge in challenges {
             reply = reply.header("www-authenticate", challenge);
         }
-        self.with_retry_after(reply)
+        reply
     }
 
     /// `Retry-After` when the provider is unavailable.

@@ -137,17 +137,7 @@ impl JwtVerifier {
         &self,
         token: &str,
     ) -> Result<Claims<T>, ValidationError> {
-        let verified = self.verify_signature::<T>(token).await?;
-        let result = self.check_jwt(&verified.claims).and_then(|()| {
-            // An ID token or logout token is not an access token, even with the same issuer and
-            // audience (GenAuth issues them for the app ID): ID tokens travel in URLs
-            // (`id_token_hint`) and must not open APIs (RFC 8725 §3.11, RFC 9068 §4).
-            self.inner
-                .access_token_typing
-                .check(&verified.typ, &verified.markers)
-        });
-        trace_outcome("access token", &result);
-        result.map(|()| verified.claims)
+        self.verify_access_token(token, false).await
     }
 
     /// As [`verify`](Self::verify), for an access token presented with a proof of possession (DPoP,
@@ -161,13 +151,32 @@ impl JwtVerifier {
         &self,
         token: &str,
     ) -> Result<Claims<T>, ValidationError> {
+        self.verify_access_token(token, true).await
+    }
+
+    /// [`verify`](Self::verify) (`key_bound` false) or [`verify_key_bound`](Self::verify_key_bound).
+    async fn verify_access_token<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        key_bound: bool,
+    ) -> Result<Claims<T>, ValidationError> {
         let verified = self.verify_signature::<T>(token).await?;
         let result = self.check_jwt(&verified.claims).and_then(|()| {
-            self.inner
-                .access_token_typing
-                .check_binding(&verified.typ, &verified.markers, true)
+            // An ID token or logout token is not an access token, even with the same issuer and
+            // audience (GenAuth issues them for the app ID): ID tokens travel in URLs
+            // (`id_token_hint`) and must not open APIs (RFC 8725 §3.11, RFC 9068 §4).
+            self.inner.access_token_typing.check_binding(
+                &verified.typ,
+                &verified.markers,
+                key_bound,
+            )
         });
-        trace_outcome("key-bound access token", &result);
+        let kind = if key_bound {
+            "key-bound access token"
+        } else {
+            "access token"
+        };
+        trace_outcome(kind, &result);
         result.map(|()| verified.claims)
     }
 

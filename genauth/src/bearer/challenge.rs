@@ -88,9 +88,10 @@ pub(super) fn challenges(
     if matches!(error, BearerError::ProviderUnavailable(_)) {
         return Vec::new();
     }
+    let metadata = auth.resource_metadata.as_deref();
     let one = |scheme: &str, algs: Option<&str>, with_error: bool| {
         let error = with_error.then_some((error, description));
-        challenge(auth, scheme, algs, error)
+        challenge(scheme, auth.get_realm(), algs, error, metadata)
     };
     match &auth.dpop {
         None => vec![one("Bearer", None, true)],
@@ -108,14 +109,14 @@ pub(super) fn challenges(
 }
 
 /// One challenge: `<scheme> realm="…"[, algs="…"][, error=…, error_description=…, …]
-/// [, resource_metadata="…"]`, written into one buffer.
-fn challenge(
-    auth: &BearerAuthenticator,
+/// [, resource_metadata="…"]`, written into one buffer; `error` with its description.
+pub(super) fn challenge(
     scheme: &str,
+    realm: &str,
     algs: Option<&str>,
     error: Option<(&BearerError, Option<&str>)>,
+    resource_metadata: Option<&str>,
 ) -> String {
-    let realm = auth.get_realm();
     let description_len = error.and_then(|(_, d)| d).map_or(0, str::len);
     let mut challenge = String::with_capacity(96 + realm.len() + description_len);
     challenge.push_str(scheme);
@@ -140,7 +141,7 @@ fn challenge(
         }
         push_error_params(&mut challenge, error);
     }
-    if let Some(url) = &auth.resource_metadata {
+    if let Some(url) = resource_metadata {
         challenge.push_str(", resource_metadata=\"");
         challenge.push_str(&quoted_string(url));
         challenge.push('"');

@@ -188,17 +188,10 @@ impl BearerAuthenticator {
     /// challenges of RFC 6750 §3, RFC 9449 §7.1 (`DPoP algs="…"`, and `Bearer` too unless DPoP is
     /// required) and RFC 9728 §5.1 (`resource_metadata`). What both adapters send.
     pub fn error_reply(&self, error: &BearerError) -> Reply {
-        // The description once, for the challenges and the body ([`BearerError::reply`]'s body,
-        // written directly: the description needs no JSON escaping).
+        // The description once, for the challenges and the body (as [`BearerError::reply`]).
         let description = error.description();
-        let mut reply = Reply {
-            status: error.status_code(),
-            headers: vec![("content-type", "application/json".into())],
-            body: error.json_text(description.as_deref()),
-        };
-        for value in challenge::challenges(error, self, description.as_deref()) {
-            reply = reply.header("www-authenticate", value);
-        }
+        let challenges = challenge::challenges(error, self, description.as_deref());
+        let mut reply = error.reply_with(description.as_deref(), challenges);
         // RFC 9449 §9: a fresh nonce with every refused proof when nonces are required.
         if let (BearerError::InvalidDpopProof(_), Some(nonce)) =
             (error, self.dpop.as_ref().and_then(|d| d.fresh_nonce()))

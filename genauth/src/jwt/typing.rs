@@ -63,13 +63,9 @@ impl Typ {
 }
 
 impl AccessTokenTyping {
-    /// Checks a verified token's `typ` header and typing markers against this mode.
-    pub(super) fn check(self, typ: &Typ, markers: &Markers) -> Result<(), ValidationError> {
-        self.check_binding(typ, markers, false)
-    }
-
-    /// As [`check`](Self::check); with `key_bound`, a `cnf` claim is accepted (the token came with
-    /// a proof of possession, RFC 9449 §7.1, that the caller checks against `cnf`).
+    /// Checks a verified token's `typ` header and typing markers against this mode; with
+    /// `key_bound`, a `cnf` claim is accepted (the token came with a proof of possession, RFC 9449
+    /// §7.1, that the caller checks against `cnf`).
     pub(super) fn check_binding(
         self,
         typ: &Typ,
