@@ -79,7 +79,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct BearerAuthLayer {
-    gate: BearerGate<Actix>,
+    /// Shared: the middleware clones its layer for every request.
+    gate: Arc<BearerGate<Actix>>,
 }
 
 impl BearerAuthLayer {
@@ -96,7 +97,7 @@ impl BearerAuthLayer {
     /// A middleware applying a core [`BearerAuthenticator`] policy.
     pub fn from_authenticator(auth: BearerAuthenticator) -> Self {
         Self {
-            gate: BearerGate::new(auth),
+            gate: Arc::new(BearerGate::new(auth)),
         }
     }
 
@@ -144,7 +145,7 @@ impl BearerAuthLayer {
         F: Fn(BearerError) -> HttpResponse + Send + Sync + 'static,
     {
         Self {
-            gate: self.gate.on_error(hook),
+            gate: Arc::new(Arc::unwrap_or_clone(self.gate).on_error(hook)),
         }
     }
 
@@ -173,7 +174,7 @@ impl BearerAuthLayer {
 
     fn map(self, change: impl FnOnce(BearerAuthenticator) -> BearerAuthenticator) -> Self {
         Self {
-            gate: self.gate.map_authenticator(change),
+            gate: Arc::new(Arc::unwrap_or_clone(self.gate).map_authenticator(change)),
         }
     }
 }

@@ -88,7 +88,8 @@ type Validation = Pin<Box<dyn Future<Output = Result<Authenticated, BearerError>
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct BearerAuthLayer {
-    gate: BearerGate<Axum>,
+    /// Shared: the middleware clones its layer for every request.
+    gate: Arc<BearerGate<Axum>>,
 }
 
 impl BearerAuthLayer {
@@ -105,7 +106,7 @@ impl BearerAuthLayer {
     /// A layer applying a core [`BearerAuthenticator`] policy.
     pub fn from_authenticator(auth: BearerAuthenticator) -> Self {
         Self {
-            gate: BearerGate::new(auth),
+            gate: Arc::new(BearerGate::new(auth)),
         }
     }
 
@@ -152,7 +153,7 @@ impl BearerAuthLayer {
         F: Fn(BearerError) -> Response + Send + Sync + 'static,
     {
         Self {
-            gate: self.gate.on_error(hook),
+            gate: Arc::new(Arc::unwrap_or_clone(self.gate).on_error(hook)),
         }
     }
 
@@ -181,7 +182,7 @@ impl BearerAuthLayer {
 
     fn map(self, change: impl FnOnce(BearerAuthenticator) -> BearerAuthenticator) -> Self {
         Self {
-            gate: self.gate.map_authenticator(change),
+            gate: Arc::new(Arc::unwrap_or_clone(self.gate).map_authenticator(change)),
         }
     }
 }
