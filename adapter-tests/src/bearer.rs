@@ -37,6 +37,13 @@ pub async fn valid_token_reaches_the_handler_with_its_claims<R: BearerRoutes>() 
     assert_eq!((reply.status, reply.body.as_str()), (200, "t1"));
     let reply = send(&app, "/token", Some(&bearer(&token))).await;
     assert_eq!(reply.body, token.len().to_string());
+    // The shared claims: the same claims, the validator's own copy.
+    let reply = send(&app, "/shared", Some(&bearer(&token))).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["sub"], "alice");
+    assert_eq!(reply.json()["tenant"], "t1");
+    let reply = send(&app, "/shared", None).await;
+    assert_eq!(reply.status, 401, "no token: the layer answers");
     // Case-insensitive scheme (RFC 9110 §11.1).
     let reply = send(&app, "/me", Some(&format!("bearer {token}"))).await;
     assert_eq!(reply.status, 200);

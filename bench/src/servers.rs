@@ -135,15 +135,15 @@ impl HandKeys {
     }
 }
 
-async fn genauth_axum_handler(genauth_axum::Claims(claims): genauth_axum::Claims) -> &'static str {
-    black_box(claims.sub.as_deref());
+/// The claims as the validator holds them (`SharedClaims`: an `Arc`, as the hand-written
+/// middleware hands out its `Arc<HandClaims>`).
+async fn genauth_axum_handler(claims: genauth_axum::SharedClaims) -> &'static str {
+    black_box((&claims.sub, &claims.scope));
     "ok"
 }
 
-async fn genauth_actix_handler(
-    genauth_actix::Claims(claims): genauth_actix::Claims,
-) -> &'static str {
-    black_box(claims.sub.as_deref());
+async fn genauth_actix_handler(claims: genauth_actix::SharedClaims) -> &'static str {
+    black_box((&claims.sub, &claims.scope));
     "ok"
 }
 

@@ -3,6 +3,7 @@
 //! | extractor | from | needs |
 //! | --- | --- | --- |
 //! | [`Claims<T>`] | the bearer token's verified claims, `T` deserialized from them | [`BearerAuthLayer`](crate::BearerAuthLayer) |
+//! | [`SharedClaims`] | the same claims, shared with the validator's cache (no copy per request) | [`BearerAuthLayer`](crate::BearerAuthLayer) |
 //! | [`AuthUser`] | the signed-in user (`sub` + claims) | [`SessionLayer`](crate::SessionLayer) |
 //! | [`AccessToken`] | the bearer token, else the session's access token | either middleware |
 //! | [`LoginState`] | the session's tokens and their claims | [`SessionLayer`](crate::SessionLayer) |
@@ -38,7 +39,9 @@ use crate::rejection::{
 };
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use genauth::adapter::{extract_access_token, extract_claims, extract_login_state, extract_user};
+use genauth::adapter::{
+    extract_access_token, extract_claims, extract_login_state, extract_shared_claims, extract_user,
+};
 use serde::de::DeserializeOwned;
 use std::future::{Ready, ready};
 
@@ -61,6 +64,9 @@ macro_rules! extractor {
 
 extractor!(Claims<T>, ClaimsRejection, |request| {
     extract_claims(request.extensions().get())
+});
+extractor!(SharedClaims, ClaimsRejection, |request| {
+    extract_shared_claims(request.extensions().get())
 });
 extractor!(AuthUser, AuthUserRejection, |request| {
     extract_user(request.extensions().get())

@@ -82,7 +82,7 @@ pub mod routes;
 pub mod session;
 
 pub use bearer::{BearerAuth, BearerAuthLayer};
-pub use extract::{AccessToken, AuthUser, Claims, LoginState};
+pub use extract::{AccessToken, AuthUser, Claims, LoginState, SharedClaims};
 pub use routes::WebAuth;
 pub use session::{SessionLayer, SessionService};
 

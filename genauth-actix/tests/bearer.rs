@@ -10,7 +10,7 @@ use genauth::dpop::DpopMode;
 use genauth::testing::TestIssuer;
 use genauth::validator::TokenValidator;
 use genauth_actix::rejection::{ClaimsRejection, MissingBearerLayer};
-use genauth_actix::{AccessToken, BearerAuthLayer, Claims};
+use genauth_actix::{AccessToken, BearerAuthLayer, Claims, SharedClaims};
 use genauth_adapter_tests::{BearerRoutes, resource};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -61,6 +61,11 @@ impl BearerRoutes for Routes {
             ))
             .service(web::resource("/styled").wrap(styled).to(|| async { "ok" }))
             .route("/bare", web::get().to(claims_json))
+            .service(
+                web::resource("/shared")
+                    .wrap(layer())
+                    .to(|claims: SharedClaims| async move { web::Json((*claims).clone()) }),
+            )
             .service(
                 web::resource("/dpop")
                     .wrap(layer().dpop(resource::dpop_verifier(DpopMode::Allowed)))

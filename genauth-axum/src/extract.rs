@@ -5,6 +5,7 @@
 //! | extractor | from | needs |
 //! | --- | --- | --- |
 //! | [`Claims<T>`] | the bearer token's verified claims, `T` deserialized from them | [`BearerAuthLayer`](crate::BearerAuthLayer) |
+//! | [`SharedClaims`] | the same claims, shared with the validator's cache (no copy per request) | [`BearerAuthLayer`](crate::BearerAuthLayer) |
 //! | [`AuthUser`] | the signed-in user (`sub` + claims) | [`SessionLayer`](crate::SessionLayer) |
 //! | [`AccessToken`] | the bearer token, else the session's access token | either layer |
 //! | [`LoginState`] | the session's tokens and their claims | [`SessionLayer`](crate::SessionLayer) |
@@ -35,7 +36,8 @@ use crate::rejection::{
 };
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use genauth::adapter::{
-    extract_access_token, extract_claims, extract_login_state, extract_user, optional,
+    extract_access_token, extract_claims, extract_login_state, extract_shared_claims, extract_user,
+    optional,
 };
 use http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -75,6 +77,11 @@ macro_rules! extractor {
 extractor!(Claims<T>, ClaimsRejection, |parts| extract_claims(
     parts.extensions.get()
 ));
+extractor!(
+    SharedClaims,
+    ClaimsRejection,
+    |parts| extract_shared_claims(parts.extensions.get())
+);
 extractor!(AuthUser, AuthUserRejection, |parts| extract_user(
     parts.extensions.get()
 ));

@@ -71,7 +71,7 @@ pub mod routes;
 pub mod session;
 
 pub use bearer::{BearerAuth, BearerAuthLayer};
-pub use extract::{AccessToken, AuthUser, Claims, LoginState};
+pub use extract::{AccessToken, AuthUser, Claims, LoginState, SharedClaims};
 // The deprecated alias keeps its old root path.
 pub use routes::WebAuth;
 #[allow(deprecated)]

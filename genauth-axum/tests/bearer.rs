@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use genauth::dpop::DpopMode;
 use genauth::validator::TokenValidator;
 use genauth_adapter_tests::{BearerRoutes, resource};
-use genauth_axum::{AccessToken, BearerAuthLayer, Claims};
+use genauth_axum::{AccessToken, BearerAuthLayer, Claims, SharedClaims};
 use http::StatusCode;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -40,6 +40,10 @@ impl BearerRoutes for Routes {
             .route(
                 "/me",
                 get(|Claims(claims): Claims| async move { Json(claims) }).layer(layer()),
+            )
+            .route(
+                "/shared",
+                get(|claims: SharedClaims| async move { Json((*claims).clone()) }).layer(layer()),
             )
             .route(
                 "/scoped",

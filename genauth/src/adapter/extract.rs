@@ -144,6 +144,23 @@ pub fn extract_claims<T: DeserializeOwned + 'static>(
         })
 }
 
+/// `SharedClaims`: the verified claims as the validator holds them, shared (no copy).
+///
+/// # Errors
+/// [`ExtractError::MissingBearerLayer`] (no bearer middleware),
+/// [`ExtractError::MissingBearerToken`] (anonymous, in optional mode).
+pub fn extract_shared_claims(
+    bearer: Option<&BearerContext>,
+) -> Result<std::sync::Arc<crate::Claims>, ExtractError> {
+    let bearer = bearer.ok_or_else(|| misuse(ExtractError::MissingBearerLayer))?;
+    match &bearer.authenticated {
+        Some(authenticated) => Ok(std::sync::Arc::clone(&authenticated.claims)),
+        None => Err(ExtractError::MissingBearerToken {
+            realm: bearer.realm.to_string(),
+        }),
+    }
+}
+
 /// `AuthUser`: the signed-in user.
 ///
 /// # Errors

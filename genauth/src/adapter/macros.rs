@@ -4,7 +4,7 @@
 //! and each adapter implements its framework's traits for the types. An adapter that expands them
 //! depends on this crate with an exact version (`=x.y.z`).
 
-/// Defines a web adapter's extractor types `Claims<T>`, `AuthUser`, `AccessToken` and `LoginState`
+/// Defines a web adapter's extractor types `Claims<T>`, `SharedClaims`, `AuthUser`, `AccessToken` and `LoginState`
 /// (newtypes over the core types, with `Deref`/`DerefMut`): the same types, docs and names in every
 /// adapter, which then implements its framework's extractor trait for them with the `extract_*`
 /// functions of [`adapter`](crate::adapter). Not for applications.
@@ -21,6 +21,22 @@ macro_rules! __extractor_types {
         #[derive(Clone, Debug)]
         pub struct Claims<T = $crate::ExtraClaims>(pub $crate::Claims<T>);
         $crate::__extractor_types!(@deref Claims<T>, $crate::Claims<T>);
+
+        /// The bearer token's verified claims as the validator verified (and cached) them: a
+        /// shared [`genauth::Claims`] (`Arc`), so that a handler reads them without a copy per
+        /// request. The extra claims are the JSON map; for a typed `T`, use [`Claims<T>`]. Needs
+        /// [`BearerAuthLayer`](crate::BearerAuthLayer) on the route.
+        ///
+        /// Rejection: [`ClaimsRejection`](crate::rejection::ClaimsRejection). `Option<SharedClaims>`
+        /// is `None` for an anonymous request in optional mode.
+        #[derive(Clone, Debug)]
+        pub struct SharedClaims(pub ::std::sync::Arc<$crate::Claims>);
+        impl ::core::ops::Deref for SharedClaims {
+            type Target = $crate::Claims;
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
 
         /// The signed-in user ([`genauth::session::AuthUser`]: `sub`, claims such as `name` and
         /// `email`, the protocol). Needs [`SessionLayer`](crate::SessionLayer) (or the login-required

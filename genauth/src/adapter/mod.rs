@@ -36,7 +36,8 @@ mod routes;
 pub use bearer::BearerGate;
 pub use context::{BearerContext, SessionContext};
 pub use extract::{
-    ExtractError, extract_access_token, extract_claims, extract_login_state, extract_user, optional,
+    ExtractError, extract_access_token, extract_claims, extract_login_state, extract_shared_claims,
+    extract_user, optional,
 };
 pub use gate::{Load, Proceed, Refresh, SessionGate, SessionStep};
 pub use routes::SignInRoutes;
