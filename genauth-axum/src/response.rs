@@ -55,6 +55,7 @@ pub(crate) fn reply(reply: Reply) -> Response {
     let mut response = Response::new(Body::from(reply.body));
     *response.status_mut() = status(reply.status);
     let headers = response.headers_mut();
+    headers.reserve(reply.headers.len());
     for (name, value) in reply.headers {
         match (
             HeaderName::from_bytes(name.as_bytes()),

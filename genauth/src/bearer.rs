@@ -166,7 +166,7 @@ impl BearerError {
             Self::InvalidDpopProof(e) => e.to_string(),
             Self::DpopRequired | Self::InsufficientUserAuthentication { .. } => self.to_string(),
         };
-        Some(sanitize_description(&text))
+        Some(sanitize_description(text))
     }
 
     /// The `WWW-Authenticate` value (RFC 6750 §3): `Bearer realm="…"`, then `error`,
@@ -586,10 +586,13 @@ impl BearerAuthenticator {
     }
 }
 
-/// Escapes a quoted-string's content (RFC 9110 §5.6.4): `\` and `"` backslash-escaped, control
-/// characters dropped.
-pub(crate) fn quoted_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
+/// Appends a quoted-string's content (RFC 9110 §5.6.4) to `out`: `\` and `"` backslash-escaped,
+/// control characters dropped; a value with nothing to escape is copied as it is.
+pub(crate) fn push_quoted_string(out: &mut String, value: &str) {
+    if !value.contains(|c: char| c == '"' || c == '\\' || c.is_control()) {
+        out.push_str(value);
+        return;
+    }
     for c in value.chars() {
         match c {
             '"' | '\\' => {
@@ -600,12 +603,16 @@ pub(crate) fn quoted_string(value: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// `error_description` may only hold `%x20-21 / %x23-5B / %x5D-7E` (RFC 6750 §3): `"` becomes `'`,
 /// `\` becomes `/`, other characters outside the set become `?`; cut at 200 bytes.
-fn sanitize_description(text: &str) -> String {
+fn sanitize_description(text: String) -> String {
+    // The common case (our own messages): nothing to replace, nothing to cut.
+    let clean = |b: u8| matches!(b, b'\x20'..=b'\x7e') && b != b'"' && b != b'\\';
+    if text.len() <= MAX_DESCRIPTION_LEN && text.bytes().all(clean) {
+        return text;
+    }
     let mut out: String = text
         .chars()
         .map(|c| match c {

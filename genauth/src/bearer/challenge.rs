@@ -2,7 +2,7 @@
 //! §7.1) and the `WWW-Authenticate` challenges it answers with (RFC 6750 §3, RFC 9449 §7.1,
 //! RFC 9470 §3, RFC 9728 §5.1).
 
-use super::{BearerAuthenticator, BearerError, quoted_string, sanitize_scope};
+use super::{BearerAuthenticator, BearerError, push_quoted_string, sanitize_scope};
 use crate::dpop::DpopMode;
 use crate::types::is_b64token;
 use crate::validator::ValidationError;
@@ -121,11 +121,11 @@ pub(super) fn challenge(
     let mut challenge = String::with_capacity(96 + realm.len() + description_len);
     challenge.push_str(scheme);
     challenge.push_str(" realm=\"");
-    challenge.push_str(&quoted_string(realm));
+    push_quoted_string(&mut challenge, realm);
     challenge.push('"');
     if let Some(algs) = algs {
         challenge.push_str(", algs=\"");
-        challenge.push_str(&quoted_string(algs));
+        push_quoted_string(&mut challenge, algs);
         challenge.push('"');
     }
     if let Some((error, description)) = error {
@@ -143,7 +143,7 @@ pub(super) fn challenge(
     }
     if let Some(url) = resource_metadata {
         challenge.push_str(", resource_metadata=\"");
-        challenge.push_str(&quoted_string(url));
+        push_quoted_string(&mut challenge, url);
         challenge.push('"');
     }
     challenge

@@ -98,13 +98,20 @@ fn invalid_token_challenge() {
 #[test]
 fn description_is_restricted_and_bounded() {
     let long = "é".repeat(300);
-    let d = sanitize_description(&long);
+    let d = sanitize_description(long.clone());
     assert_eq!(d.len(), MAX_DESCRIPTION_LEN);
     assert!(
         d.bytes()
             .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
     );
-    assert_eq!(quoted_string("a\u{7}b"), "ab");
+    let quoted = |value: &str| {
+        let mut out = String::new();
+        push_quoted_string(&mut out, value);
+        out
+    };
+    assert_eq!(quoted("a\u{7}b"), "ab");
+    assert_eq!(quoted(r#"my "realm" \ x"#), r#"my \"realm\" \\ x"#);
+    assert_eq!(quoted("plain realm"), "plain realm");
 }
 
 #[test]
