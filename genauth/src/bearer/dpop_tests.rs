@@ -1,3 +1,4 @@
+//! Test code: compiled only under `#[cfg(test)]`, declared so in the parent module.
 //! The DPoP flow of [`BearerAuthenticator`] with a real [`JwksValidator`](crate::JwksValidator):
 //! the verified-token cache never lets a DPoP-bound token through as a plain bearer token.
 

@@ -1,3 +1,4 @@
+//! Test code: compiled only under `#[cfg(test)]`, declared so in the parent module.
 //! RFC 9449 §4.3, one test per check, with real ES256 keys.
 
 use super::*;

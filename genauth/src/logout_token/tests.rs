@@ -1,3 +1,4 @@
+//! Test code: compiled only under `#[cfg(test)]`, declared so in the parent module.
 //! Each step of Back-Channel Logout 1.0 §2.6 refuses its bad token; a good one is accepted once.
 
 use super::*;

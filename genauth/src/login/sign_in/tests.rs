@@ -1,3 +1,4 @@
+//! Test code: compiled only under `#[cfg(test)]`, declared so in the parent module.
 use crate::config::Protocol;
 use crate::login::{CallbackParams, LoginError, PendingLogin};
 use crate::session::tests::{as_request, codec, manager, query_of};

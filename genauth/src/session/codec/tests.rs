@@ -1,3 +1,4 @@
+//! Test code: compiled only under `#[cfg(test)]`, declared so in the parent module.
 //! Key rings (seal with the first key, open with any) and the issuer / client ID binding.
 
 use super::super::tests::{codec, user};

@@ -1,3 +1,4 @@
+//! Test code: compiled only under `#[cfg(test)]`, declared so in the parent module.
 //! A shared refresh result goes only to the session it belongs to.
 
 use super::super::tests::{as_request, login_state, manager_at, mount_rotating_refresh, user};

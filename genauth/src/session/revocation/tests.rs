@@ -1,3 +1,4 @@
+//! Test code: compiled only under `#[cfg(test)]`, declared so in the parent module.
 //! Logout and sign-out everywhere end every copy of a session's cookie; the absolute lifetime is
 //! never extended; the list stays bounded.
 

@@ -1,3 +1,4 @@
+//! Test code: compiled only under `#[cfg(test)]`, declared so in the parent module.
 //! The manager with a server-side store: the cookie holds only the sealed ID; logout, back-channel
 //! style endings and refreshes go through the store (memory here; Redis in `store/redis/tests.rs`).
 

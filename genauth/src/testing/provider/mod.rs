@@ -62,7 +62,7 @@
 //!     .await?;
 //! assert_eq!(state.id_token_claims.and_then(|c| c.sub).as_deref(), Some("test-user"));
 //! # Ok(()) }
-//! # tokio::runtime::Runtime::new().unwrap().block_on(doc()).unwrap();
+//! # tokio::runtime::Runtime::new().unwrap().block_on(doc()).unwrap(); // ok: the doctest runner
 //! ```
 
 mod authorize;

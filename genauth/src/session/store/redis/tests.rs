@@ -1,3 +1,4 @@
+//! Test code: compiled only under `#[cfg(test)]`, declared so in the parent module.
 //! The Redis store against a real `redis-server` of each test's own.
 
 use super::*;
